@@ -1,0 +1,152 @@
+import type { Hundredths } from './points';
+
+/**
+ * The stored event catalogue. Type names are explicit strings (never class names) and
+ * every amount is integer hundredths of a point. Timestamps are ISO-8601 strings taken
+ * from the clock by `decide`, never produced by `evolve` or a projection.
+ */
+export const SCHEMA_VERSION = 1;
+
+export type Event<Type extends string, Data> = Readonly<{ type: Type; data: Readonly<Data> }>;
+
+export type AddingType = 'adding' | 'p2p_adding';
+export type SpendingType = 'spending' | 'p2p_spending';
+export type LotState = 'active' | 'pending';
+
+export interface Allocation {
+  lotId: string;
+  points: Hundredths;
+}
+
+export type AccountOpened = Event<
+  'AccountOpened',
+  { accountId: string; tenant: string; storeCode: string; customerId: string; openedAt: string }
+>;
+
+/** Opens a lot: a transfer with its own remaining amount, state and expiry. */
+export type PointsAdded = Event<
+  'PointsAdded',
+  {
+    transferId: string;
+    type: AddingType;
+    points: Hundredths;
+    state: LotState;
+    createdAt: string;
+    activatesAt?: string;
+    expiresAt?: string;
+    comment?: string;
+    /** internal, never shown to the customer */
+    reason?: string;
+    customerReason?: string;
+    referenceId?: string;
+    transactionId?: string;
+    p2pId?: string;
+    /** p2p only: the customer the points came from */
+    senderCustomerId?: string;
+  }
+>;
+
+export type PointsActivated = Event<'PointsActivated', { transferId: string; points: Hundredths; activatedAt: string }>;
+
+export type PointsSpent = Event<
+  'PointsSpent',
+  {
+    transferId: string;
+    type: SpendingType;
+    points: Hundredths;
+    allocations: Allocation[];
+    createdAt: string;
+    comment?: string;
+    reason?: string;
+    customerReason?: string;
+    referenceId?: string;
+    transactionId?: string;
+    p2pId?: string;
+    /** p2p only: who receives the points, and the expiry of each sender lot drawn from */
+    receiverCustomerId?: string;
+  }
+>;
+
+export type PointsBlocked = Event<
+  'PointsBlocked',
+  { transferId: string; points: Hundredths; createdAt: string; comment?: string; reason?: string; referenceId?: string }
+>;
+
+/** A lot's remaining amount expires; points already spent from it stay spent. */
+export type PointsExpired = Event<'PointsExpired', { lotId: string; points: Hundredths; expiredAt: string }>;
+
+export interface Restoration {
+  lotId: string;
+  points: Hundredths;
+  /** true when the lot had expired meanwhile: the points come back already expired */
+  expired: boolean;
+}
+
+export type PointsCancelled = Event<
+  'PointsCancelled',
+  {
+    transferId: string;
+    /** what the cancel removed (adding), restored (spending) or released (block) */
+    points: Hundredths;
+    cancelledType: AddingType | SpendingType | 'blocked';
+    restored?: Restoration[];
+    cancelledAt: string;
+  }
+>;
+
+export type AccountClosed = Event<'AccountClosed', { closedAt: string }>;
+
+export type PointsAccountEvent =
+  | AccountOpened
+  | PointsAdded
+  | PointsActivated
+  | PointsSpent
+  | PointsBlocked
+  | PointsExpired
+  | PointsCancelled
+  | AccountClosed;
+
+export interface CustomerProfile {
+  customerNumber?: string;
+  email?: string;
+  phone?: string;
+  firstName?: string;
+  lastName?: string;
+  loyaltyCardNumber?: string;
+}
+
+export type CustomerRegistered = Event<
+  'CustomerRegistered',
+  CustomerProfile & { customerId: string; tenant: string; storeCode: string; registeredAt: string }
+>;
+export type CustomerUpdated = Event<'CustomerUpdated', CustomerProfile & { updatedAt: string }>;
+
+export type CustomerEvent = CustomerRegistered | CustomerUpdated;
+
+export type LoyaltyEvent = PointsAccountEvent | CustomerEvent;
+
+export const POINTS_ACCOUNT_EVENT_TYPES: ReadonlyArray<PointsAccountEvent['type']> = [
+  'AccountOpened',
+  'PointsAdded',
+  'PointsActivated',
+  'PointsSpent',
+  'PointsBlocked',
+  'PointsExpired',
+  'PointsCancelled',
+  'AccountClosed',
+];
+export const CUSTOMER_EVENT_TYPES: ReadonlyArray<CustomerEvent['type']> = ['CustomerRegistered', 'CustomerUpdated'];
+
+export type Issuer = 'system' | 'admin' | 'api' | 'customer';
+
+/** Metadata on every stored event. */
+export interface EventMetadata {
+  tenant: string;
+  storeCode: string;
+  correlationId: string;
+  causationId: string;
+  issuer: Issuer;
+  actor: string;
+  idempotencyKey?: string;
+  schemaVersion: number;
+}
