@@ -54,6 +54,7 @@ export async function startFerretDb(): Promise<RunningFerretDb> {
       `--sqlite-url=file:${dir}/`,
       `--listen-addr=127.0.0.1:${port}`,
       '--telemetry=disable',
+      `--state-dir=${dir}`,
       '--debug-addr=-',
       '--log-level=error',
     ],

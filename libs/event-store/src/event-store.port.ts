@@ -46,6 +46,20 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * A batch mixed event ids already stored in the stream with new ones: neither a clean retry
+ * (all known, stores nothing) nor a fresh append (all new), so nothing is stored.
+ */
+export class EventIdConflictError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly knownIds: readonly string[],
+  ) {
+    super(`stream ${streamId}: batch mixes already stored event ids (${knownIds.join(', ')}) with new ones`);
+    this.name = 'EventIdConflictError';
+  }
+}
+
 export interface ReadAllOptions {
   /** exclusive: events strictly after this position; START for everything */
   after?: GlobalPosition;
