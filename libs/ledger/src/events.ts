@@ -16,6 +16,8 @@ export type LotState = 'active' | 'pending';
 export interface Allocation {
   lotId: string;
   points: Hundredths;
+  /** the lot's expiry at the time of spending; p2p receivers keep it for the points they get */
+  expiresAt?: string;
 }
 
 export type AccountOpened = Event<
@@ -80,6 +82,8 @@ export interface Restoration {
   points: Hundredths;
   /** true when the lot had expired meanwhile: the points come back already expired */
   expired: boolean;
+  /** true when the lot was cancelled meanwhile: the points come back already removed */
+  cancelled?: boolean;
 }
 
 export type PointsCancelled = Event<
