@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
+import { EngineModule, EngineModuleOptions } from '@app/engine';
+import { ApiErrorFilter } from './http/errors.filter';
+import { CommandContextInterceptor } from './http/command-context.interceptor';
+import { OpenLoyaltyModule } from './open-loyalty/open-loyalty.module';
+
+export interface ApiModuleOptions extends EngineModuleOptions {
+  directory: TenantDirectory;
+  tokenKeys: readonly TokenKey[];
+  rateLimitPerMinute?: number;
+}
+
+@Module({})
+export class ApiModule {
+  static forRoot(options: ApiModuleOptions): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        EngineModule.forRoot(options),
+        AuthModule.forRoot({
+          directory: options.directory,
+          tokenKeys: options.tokenKeys,
+          rateLimitPerMinute: options.rateLimitPerMinute,
+          clock: options.clock,
+        }),
+        OpenLoyaltyModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: CommandContextInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+
+export interface FieldError {
+  /** the field as the client named it, e.g. "transfer[points]" */
+  field: string;
+  message: string;
+}
+
+/** A request whose fields failed validation: answered 400 with one message per field. */
+export class RequestValidationError extends Error {
+  override name = 'RequestValidationError';
+  constructor(readonly fields: FieldError[]) {
+    super(fields.map((f) => `${f.field}: ${f.message}`).join('; '));
+  }
+}
+
+/** "transfer" + "points" -> "transfer[points]", the form-field spelling our dialects document. */
+function fieldName(path: string[]): string {
+  const [head, ...rest] = path;
+  return head + rest.map((p) => `[${p}]`).join('');
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parents: string[] = []): FieldError[] {
+  return errors.flatMap((error) => {
+    const path = [...parents, error.property];
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field: fieldName(path), message }));
+    return [...own, ...flattenValidationErrors(error.children ?? [], path)];
+  });
+}
+
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
+  });
+}

@@ -1,0 +1,94 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { Clock, systemClock } from '@app/ledger';
+import type { EngineConfig } from './config';
+import { IdempotencyGuard } from './idempotency';
+import type { Infrastructure } from './infrastructure';
+import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
+import { P2PProcessManager } from './points/p2p-process-manager';
+import { PointsService } from './points/points.service';
+import { ProgressTracker } from './progress-tracker';
+import { Scheduler } from './scheduler';
+import { StoreSettingsService } from './store-settings.service';
+import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
+
+export const INFRASTRUCTURE = Symbol.for('Infrastructure');
+
+export interface EngineModuleOptions {
+  config: EngineConfig;
+  infrastructure: Infrastructure;
+  clock?: Clock;
+}
+
+/** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
+class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+    @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
+    private readonly scheduler: Scheduler,
+    private readonly p2p: P2PProcessManager,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.runProjector) await this.infrastructure.runner.start();
+    if (this.config.runScheduler) {
+      this.scheduler.start(this.config.schedulerIntervalMs);
+      this.p2p.start(this.config.schedulerIntervalMs);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.scheduler.stop();
+    this.p2p.stop();
+    await this.infrastructure.close();
+  }
+}
+
+@Global()
+@Module({})
+export class EngineModule {
+  static forRoot(options: EngineModuleOptions): DynamicModule {
+    const { config, infrastructure } = options;
+    const progress: ProjectionProgress = {
+      waitFor: (position, timeoutMs) => infrastructure.runner.waitFor(position, { timeoutMs }),
+    };
+    return {
+      module: EngineModule,
+      imports: [CqrsModule.forRoot()],
+      providers: [
+        { provide: ENGINE_CONFIG, useValue: config },
+        { provide: INFRASTRUCTURE, useValue: infrastructure },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: EVENT_STORE, useValue: infrastructure.eventStore },
+        { provide: READ_MODELS, useValue: infrastructure.readModels },
+        { provide: PROJECTION_PROGRESS, useValue: progress },
+        {
+          provide: IdempotencyGuard,
+          useFactory: (clock: Clock) => new IdempotencyGuard(infrastructure.eventStore, clock),
+          inject: [CLOCK],
+        },
+        ProgressTracker,
+        StoreSettingsService,
+        ExecuteOnPointsAccountHandler,
+        PointsService,
+        Scheduler,
+        P2PProcessManager,
+        EngineLifecycle,
+      ],
+      exports: [
+        ENGINE_CONFIG,
+        INFRASTRUCTURE,
+        CLOCK,
+        EVENT_STORE,
+        READ_MODELS,
+        PROJECTION_PROGRESS,
+        IdempotencyGuard,
+        ProgressTracker,
+        StoreSettingsService,
+        PointsService,
+        Scheduler,
+        P2PProcessManager,
+      ],
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { EventStore, StoredEvent, WrongExpectedRevisionError } from '@app/event-store';
+import { Clock } from '@app/ledger';
+
+/** The first answer to a keyed request, replayed for every repeat of it. */
+export interface IdempotentOutcome {
+  status: number;
+  body: unknown;
+}
+
+export class IdempotencyKeyReusedError extends Error {
+  override name = 'IdempotencyKeyReusedError';
+  constructor(readonly key: string) {
+    super(`idempotency key "${key}" was already used with a different request`);
+  }
+}
+
+type ClaimEvent = { type: 'IdempotencyKeyClaimed'; data: { requestHash: string; claimedAt: string } };
+type CompletedEvent = { type: 'IdempotentRequestCompleted'; data: { outcome: IdempotentOutcome } };
+type AbandonedEvent = { type: 'IdempotentRequestAbandoned'; data: { reason: string } };
+
+export function requestHash(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+export interface IdempotencyOptions {
+  /** a claim this old without an answer belongs to a crashed request and may be taken over */
+  leaseMs?: number;
+  /** how long a repeat waits for the first request, still in flight elsewhere, to answer */
+  waitMs?: number;
+}
+
+/**
+ * Idempotency keys kept as tiny streams in the event store itself, so they survive restarts in
+ * both profiles and the claim is atomic (append with no_stream). The request's own events get ids
+ * derived from the key, so a request taken over after a crash cannot store its events twice.
+ */
+export class IdempotencyGuard {
+  private readonly inFlight = new Map<string, Promise<IdempotentOutcome>>();
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+    options: IdempotencyOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.waitMs = options.waitMs ?? 60_000;
+  }
+
+  static streamFor(tenant: string, key: string): string {
+    return `idempotency-${tenant}:${createHash('sha256').update(key).digest('hex')}`;
+  }
+
+  /**
+   * Runs `execute` once per (tenant, key). Repeats with the same hash get the first outcome;
+   * a different hash is refused. `execute` receives the scope to derive event ids from.
+   */
+  async run(
+    tenant: string,
+    key: string,
+    hash: string,
+    execute: (scope: string, takeover: boolean) => Promise<IdempotentOutcome>,
+  ): Promise<{ outcome: IdempotentOutcome; replayed: boolean }> {
+    const streamId = IdempotencyGuard.streamFor(tenant, key);
+    const deadline = this.clock.now().getTime() + this.waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const history = await this.store.readStream(streamId);
+      const claim = history.find((e) => e.type === 'IdempotencyKeyClaimed') as (StoredEvent & ClaimEvent) | undefined;
+      if (claim && claim.data.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
+      const last = history[history.length - 1] as (StoredEvent & (ClaimEvent | CompletedEvent | AbandonedEvent)) | undefined;
+      if (last?.type === 'IdempotentRequestCompleted') return { outcome: last.data.outcome, replayed: true };
+
+      const running = this.inFlight.get(streamId);
+      if (running) {
+        await running.catch(() => undefined);
+        continue;
+      }
+      const free = !last || last.type === 'IdempotentRequestAbandoned';
+      const expired = last?.type === 'IdempotencyKeyClaimed' && this.clock.now().getTime() - last.recordedAt.getTime() > this.leaseMs;
+      if (free || expired) {
+        const claimed = await this.claim(streamId, hash, last?.revision);
+        if (claimed !== undefined) return { outcome: await this.execute(streamId, claimed, Boolean(last), execute), replayed: false };
+        continue;
+      }
+      if (this.clock.now().getTime() > deadline) throw new Error(`idempotent request ${key} is still in flight`);
+      // claimed by another process that has not answered yet
+      await new Promise((r) => setTimeout(r, Math.min(500, 20 * 2 ** attempt)));
+    }
+  }
+
+  private async claim(streamId: string, hash: string, revision: number | undefined): Promise<number | undefined> {
+    const claimEvent: ClaimEvent = { type: 'IdempotencyKeyClaimed', data: { requestHash: hash, claimedAt: this.clock.now().toISOString() } };
+    try {
+      const result = await this.store.appendToStream(
+        streamId,
+        [{ id: randomUUID(), type: claimEvent.type, data: claimEvent.data, metadata: {} }],
+        { expectedRevision: revision === undefined ? 'no_stream' : revision },
+      );
+      return result.nextExpectedRevision;
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) return undefined;
+      throw error;
+    }
+  }
+
+  private execute(
+    streamId: string,
+    claimRevision: number,
+    takeover: boolean,
+    execute: (scope: string, takeover: boolean) => Promise<IdempotentOutcome>,
+  ): Promise<IdempotentOutcome> {
+    const work = (async () => {
+      let outcome: IdempotentOutcome;
+      try {
+        outcome = await execute(streamId, takeover);
+      } catch (error) {
+        // an unexpected failure is not an answer: free the key so a retry can run the request
+        await this.store.appendToStream(
+          streamId,
+          [{ id: randomUUID(), type: 'IdempotentRequestAbandoned', data: { reason: (error as Error).message }, metadata: {} }],
+          { expectedRevision: claimRevision },
+        );
+        throw error;
+      }
+      await this.store.appendToStream(
+        streamId,
+        [{ id: randomUUID(), type: 'IdempotentRequestCompleted', data: { outcome }, metadata: {} }],
+        { expectedRevision: claimRevision },
+      );
+      return outcome;
+    })();
+    this.inFlight.set(streamId, work);
+    return work.finally(() => this.inFlight.delete(streamId));
+  }
+}
