@@ -58,18 +58,22 @@ export async function startFerretDb(): Promise<RunningFerretDb> {
       '--debug-addr=-',
       '--log-level=error',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: false },
   );
   await waitForPort(port, child, 30_000);
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     stop: async () => {
       if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
         child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 5000)));
+        if ((await Promise.race([exited, timedOut])) === 'timeout') child.kill('SIGKILL');
+        clearTimeout(timer);
       }
+      // nothing of the child may keep jest's parent process alive
+      child.unref();
       rmSync(dir, { recursive: true, force: true });
     },
   };
