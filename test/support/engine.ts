@@ -18,6 +18,8 @@ export interface TestEngine extends ApiApp {
   http: () => ReturnType<typeof request>;
   /** a bearer token of the bootstrap client (every scope) */
   token: string;
+  /** mints a new token (after a test moved the clock past the old one's expiry) */
+  refreshToken(): Promise<string>;
   /** stops the app; `keepData` leaves the SQLite file for a restart */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -41,21 +43,26 @@ export async function startTestEngine(options: { clock?: Clock; dataDir?: string
   const api = await createApiApp(config, { clock: options.clock, env, logger: ['error'] });
   const server = api.app.getHttpServer();
   const http = () => request(server);
-  const tokenResponse = await http()
-    .post('/api/oauth/token')
-    .send({ grant_type: 'client_credentials', client_id: TEST_CLIENT_ID, client_secret: TEST_CLIENT_SECRET })
-    .expect(200);
-  return {
+  const mint = async (): Promise<string> => {
+    const response = await http()
+      .post('/api/oauth/token')
+      .send({ grant_type: 'client_credentials', client_id: TEST_CLIENT_ID, client_secret: TEST_CLIENT_SECRET })
+      .expect(200);
+    return response.body.access_token as string;
+  };
+  const engine: TestEngine = {
     ...api,
     config,
     dataDir,
     http,
-    token: tokenResponse.body.access_token as string,
+    token: await mint(),
+    refreshToken: async () => (engine.token = await mint()),
     close: async ({ keepData = false } = {}) => {
       await api.app.close();
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return engine;
 }
 
 export type App = NestFastifyApplication;

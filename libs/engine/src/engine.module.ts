@@ -22,6 +22,8 @@ export interface EngineModuleOptions {
 
 /** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
 class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private closing = false;
+
   constructor(
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
@@ -33,11 +35,13 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.config.runProjector) await this.infrastructure.runner.start();
     if (this.config.runScheduler) {
       this.scheduler.start(this.config.schedulerIntervalMs);
-      this.p2p.start(this.config.schedulerIntervalMs);
+      // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
+      setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     this.scheduler.stop();
     this.p2p.stop();
     await this.infrastructure.close();
