@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import { ClientService, SCOPES, Scope, SqliteTenantDirectory, MongoTenantDirectory, TenantDirectory } from '@app/auth';
+import { Infrastructure, loadConfig, openInfrastructure } from '@app/engine';
+import { ProgressReporter } from './progress';
+
+const USAGE = `loyalty <command>
+
+  projections list                         the projections and their views
+  projections status                       checkpoint, head, lag in events and last update of each
+  projections rebuild <name> | --all       replay from position 0 into shadow views, then swap them in
+
+  tenants create <tenant> --store <code> --currency <ISO>
+  stores add <tenant> <storeCode> --currency <ISO>
+  clients create --tenant <tenant> --scopes <scope,scope,...|all>   prints client_id and client_secret once
+  clients revoke <clientId>
+
+The profile and its stores come from the same environment as the engine
+(LOYALTY_PROFILE, LOYALTY_DATA_DIR, EVENTSTORE_CONNECTION_STRING, MONGODB_URI).`;
+
+class UsageError extends Error {}
+
+function directoryOf(infrastructure: Infrastructure): TenantDirectory {
+  return infrastructure.sqlite ? new SqliteTenantDirectory(infrastructure.sqlite) : new MongoTenantDirectory(infrastructure.mongo!);
+}
+
+function parseScopes(raw: string | undefined): Scope[] {
+  if (!raw) throw new UsageError('--scopes is required');
+  if (raw === 'all') return [...SCOPES];
+  const scopes = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')}; known: ${SCOPES.join(', ')}`);
+  return scopes as Scope[];
+}
+
+async function projections(infrastructure: Infrastructure, action: string | undefined, rest: string[], all: boolean): Promise<void> {
+  const { runner } = infrastructure;
+  switch (action) {
+    case 'list':
+      for (const name of runner.list()) console.log(name);
+      return;
+    case 'status': {
+      const rows = await runner.status();
+      console.log(['projection'.padEnd(14), 'checkpoint'.padStart(12), 'head'.padStart(12), 'lag'.padStart(10), '  last update'].join(''));
+      for (const row of rows) {
+        console.log([row.name.padEnd(14), String(row.checkpoint).padStart(12), String(row.head).padStart(12), String(row.lag).padStart(10), `  ${row.lastUpdateAt ?? 'never'}`].join(''));
+      }
+      return;
+    }
+    case 'rebuild': {
+      const name = all ? 'all' : rest[0];
+      if (!name) throw new UsageError('name a projection, or --all');
+      const progress = new ProgressReporter();
+      const reports = await runner.rebuild(name, (p) => progress.update(p));
+      progress.finish();
+      for (const report of reports) {
+        const rate = report.seconds > 0 ? Math.round(report.events / report.seconds) : report.events;
+        console.log(`${report.name}: rebuilt from ${report.events.toLocaleString('en')} events in ${report.seconds.toFixed(2)}s (${rate.toLocaleString('en')} ev/s), live at position ${report.checkpoint}`);
+      }
+      return;
+    }
+    default:
+      throw new UsageError(`unknown projections command ${action ?? ''}`);
+  }
+}
+
+async function tenancy(infrastructure: Infrastructure, group: string, action: string | undefined, rest: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
+  const directory = directoryOf(infrastructure);
+  await directory.ensureSchema();
+  const clients = new ClientService(directory);
+  const currency = () => {
+    const value = values.currency;
+    if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value)) throw new UsageError('--currency must be an ISO 4217 code such as EUR');
+    return value;
+  };
+  if (group === 'tenants' && action === 'create') {
+    const tenant = rest[0];
+    if (!tenant) throw new UsageError('name the tenant');
+    const { created } = await clients.createTenant(tenant);
+    console.log(created ? `tenant ${tenant} created` : `tenant ${tenant} already exists`);
+    if (typeof values.store === 'string') {
+      const store = await clients.addStore(tenant, values.store, currency());
+      console.log(store.created ? `store ${values.store} added` : `store ${values.store} already exists`);
+    }
+    return;
+  }
+  if (group === 'stores' && action === 'add') {
+    const [tenant, storeCode] = rest;
+    if (!tenant || !storeCode) throw new UsageError('stores add <tenant> <storeCode> --currency <ISO>');
+    const store = await clients.addStore(tenant, storeCode, currency());
+    console.log(store.created ? `store ${storeCode} added to ${tenant}` : `store ${storeCode} already exists`);
+    return;
+  }
+  if (group === 'clients' && action === 'create') {
+    if (typeof values.tenant !== 'string') throw new UsageError('--tenant is required');
+    const issued = await clients.createClient(values.tenant, parseScopes(values.scopes as string | undefined));
+    console.log(`client_id=${issued.clientId}`);
+    console.log(`client_secret=${issued.clientSecret}`);
+    console.log('the secret is shown once and stored only as a hash: keep it now');
+    return;
+  }
+  if (group === 'clients' && action === 'revoke') {
+    if (!rest[0]) throw new UsageError('name the client id');
+    await clients.revokeClient(rest[0]);
+    console.log(`client ${rest[0]} revoked`);
+    return;
+  }
+  throw new UsageError(`unknown command ${group} ${action ?? ''}`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      all: { type: 'boolean' },
+      store: { type: 'string' },
+      currency: { type: 'string' },
+      tenant: { type: 'string' },
+      scopes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [group, action, ...rest] = positionals;
+  if (values.help || !group) {
+    console.log(USAGE);
+    return group || values.help ? 0 : 2;
+  }
+  const infrastructure = await openInfrastructure(loadConfig());
+  try {
+    if (group === 'projections') await projections(infrastructure, action, rest, Boolean(values.all));
+    else await tenancy(infrastructure, group, action, rest, values);
+    return 0;
+  } finally {
+    await infrastructure.close();
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('loyalty.js')) {
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error instanceof Error ? error.message : String(error));
+      process.exit(error instanceof UsageError ? 2 : 1);
+    },
+  );
+}
