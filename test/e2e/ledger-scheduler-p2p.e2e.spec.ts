@@ -53,6 +53,23 @@ describe('scheduled activation and expiry', () => {
     expect(summary.body).toMatchObject({ active: 10, pending: 0, expired: 40 });
   });
 
+  it('two schedulers running at once still expire each lot once', async () => {
+    const customers = Array.from({ length: 12 }, () => randomUUID());
+    for (const customer of customers) {
+      await engine.http().post('/api/DEFAULT/points/transfer/add').set(auth()).send({ transfer: { customer, points: 2, validityDays: 1 } }).expect(200);
+    }
+    const start = await engine.infrastructure.eventStore.headPosition();
+    clock.advance(2 * DAY_MS);
+    await engine.refreshToken();
+    // a second, independent scheduler over the same stores, as another replica would run
+    const other = new Scheduler(engine.app.get(PointsService), clock, engine.infrastructure.readModels);
+    await Promise.all([engine.app.get(Scheduler).tick(), other.tick()]);
+
+    const expired = await eventsOfType(engine, 'PointsExpired', start);
+    expect(expired).toHaveLength(customers.length);
+    expect(new Set(expired.map((e) => (e.data as { lotId: string }).lotId)).size).toBe(customers.length);
+  });
+
   it('store settings drive new lots: pending days and expiry after N days', async () => {
     await engine.http().put('/api/DEFAULT/settings').set(auth()).send({ pendingDays: 1, expiry: { policy: 'after_days', days: 10 } }).expect(200);
     const settings = await engine.http().get('/api/DEFAULT/settings').set(auth()).expect(200);

@@ -1,0 +1,122 @@
+import { DynamicModule, FactoryProvider, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { getOptionsToken, getStorageToken, ThrottlerModuleOptions, ThrottlerStorageService } from '@nestjs/throttler';
+import { systemClock, type Clock } from '@app/ledger/clock';
+import { ClientService } from './client.service';
+import { ClientThrottlerGuard, LoyaltyAuthGuard, TokenEndpointThrottlerGuard } from './http/auth.guard';
+import { CustomerTokenController } from './http/customer-token.controller';
+import { OAuthTokenController } from './http/oauth-token.controller';
+import { ApiKeyBasicStrategy, BearerTokenStrategy } from './http/strategies';
+import { AUTH_OPTIONS, TENANT_DIRECTORY } from './http/tokens';
+import { StoreAccess } from './store-access';
+import type { TenantDirectory } from './tenant-directory.port';
+import type { TokenKey } from './tokens/jwt';
+import { TokenService } from './tokens/token.service';
+
+export interface AuthModuleOptions {
+  directory: TenantDirectory;
+  /** first signs, all verify; see parseTokenKeys / resolveTokenKeys */
+  tokenKeys: readonly TokenKey[];
+  /** client tokens; default 3600 */
+  clientTokenTtlSeconds?: number;
+  /** customer tokens; default 900 */
+  customerTokenTtlSeconds?: number;
+  /** per client (and per customer token) per minute; default 6000 */
+  rateLimitPerMinute?: number;
+  clock?: Clock;
+}
+
+export interface AuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => AuthModuleOptions | Promise<AuthModuleOptions>;
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+}
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
+
+/** LOYALTY_RATE_LIMIT_PER_MINUTE, or the generous default. */
+export function rateLimitFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.LOYALTY_RATE_LIMIT_PER_MINUTE;
+  if (raw === undefined || raw === '') return DEFAULT_RATE_LIMIT_PER_MINUTE;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`LOYALTY_RATE_LIMIT_PER_MINUTE must be a positive integer, got "${raw}"`);
+  return limit;
+}
+
+function provide<T>(token: InjectionToken, useFactory: (options: AuthModuleOptions, ...rest: never[]) => T, inject: InjectionToken[] = []): FactoryProvider<T> {
+  return { provide: token, useFactory: useFactory as (...args: unknown[]) => T, inject: [AUTH_OPTIONS, ...inject] };
+}
+
+const coreProviders: Provider[] = [
+  provide(TENANT_DIRECTORY, (options) => options.directory),
+  provide(ClientService, (options) => new ClientService(options.directory, options.clock ?? systemClock)),
+  provide(
+    TokenService,
+    (options, clients: ClientService) =>
+      new TokenService(
+        {
+          keys: options.tokenKeys,
+          clientTokenTtlSeconds: options.clientTokenTtlSeconds ?? 3600,
+          customerTokenTtlSeconds: options.customerTokenTtlSeconds ?? 900,
+          clock: options.clock,
+        },
+        clients,
+      ),
+    [ClientService],
+  ),
+  provide(StoreAccess, (options) => new StoreAccess(options.directory)),
+  // The throttler's options and storage are provided here (not via ThrottlerModule) so the limit can come from async options.
+  provide(getOptionsToken(), (options): ThrottlerModuleOptions => ({
+    throttlers: [{ name: 'default', ttl: 60_000, limit: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE }],
+  })),
+  { provide: getStorageToken(), useClass: ThrottlerStorageService },
+  BearerTokenStrategy,
+  ApiKeyBasicStrategy,
+  LoyaltyAuthGuard,
+  ClientThrottlerGuard,
+  TokenEndpointThrottlerGuard,
+];
+
+const exported = [
+  AUTH_OPTIONS,
+  TENANT_DIRECTORY,
+  ClientService,
+  TokenService,
+  StoreAccess,
+  getOptionsToken(),
+  getStorageToken(),
+  BearerTokenStrategy,
+  ApiKeyBasicStrategy,
+  LoyaltyAuthGuard,
+  ClientThrottlerGuard,
+];
+
+/**
+ * Tenancy, clients, tokens and guards. Global, because every API dialect module guards its routes with
+ * @RequireScopes and the guards' dependencies must resolve from any module.
+ */
+@Module({})
+export class AuthModule {
+  static forRoot(options: AuthModuleOptions): DynamicModule {
+    return {
+      module: AuthModule,
+      global: true,
+      controllers: [OAuthTokenController, CustomerTokenController],
+      providers: [{ provide: AUTH_OPTIONS, useValue: options }, ...coreProviders],
+      exports: exported,
+    };
+  }
+
+  /** For apps that open the registry and resolve keys at startup (e.g. the persisted embedded key). */
+  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
+    return {
+      module: AuthModule,
+      global: true,
+      imports: options.imports ?? [],
+      controllers: [OAuthTokenController, CustomerTokenController],
+      providers: [
+        { provide: AUTH_OPTIONS, useFactory: options.useFactory as (...args: unknown[]) => AuthModuleOptions, inject: options.inject ?? [] },
+        ...coreProviders,
+      ],
+      exports: exported,
+    };
+  }
+}

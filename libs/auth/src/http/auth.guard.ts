@@ -1,0 +1,118 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import passport from 'passport';
+import type { Strategy } from 'passport';
+import type { Principal } from '../principal';
+import type { Scope } from '../scopes';
+import { StoreAccess } from '../store-access';
+import type { StoreRecord } from '../tenant-directory.port';
+import { CUSTOMER_ACCESS, CustomerAccessRule, DEFAULT_CUSTOMER_ACCESS, DEFAULT_STORE_PARAM, REQUIRED_SCOPES } from './access-rule';
+import {
+  AuthenticationRequiredException,
+  CustomerNotFoundException,
+  MissingScopeException,
+  WrongRoleException,
+} from './exceptions';
+import { ApiKeyBasicStrategy, AUTH_REALM, BearerTokenStrategy } from './strategies';
+
+export const STORE_PARAM = 'loyalty:store-param';
+
+/** What the guard leaves on the request for handlers and param decorators. */
+export interface AuthenticatedRequest extends FastifyRequest {
+  principal?: Principal;
+  loyaltyStore?: StoreRecord;
+}
+
+type PassportMiddleware = (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
+
+function routeParam(request: FastifyRequest, name: string): string | undefined {
+  const params = request.params as Record<string, unknown> | undefined;
+  const value = params?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Authenticates through passport (bearer token, or Basic API key), then enforces the route's scopes,
+ * who may call it (client or customer), and the tenant binding of its store and customer parameters.
+ */
+@Injectable()
+export class LoyaltyAuthGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(BearerTokenStrategy) private readonly bearer: BearerTokenStrategy,
+    @Inject(ApiKeyBasicStrategy) private readonly basic: ApiKeyBasicStrategy,
+    @Inject(StoreAccess) private readonly stores: StoreAccess,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const scopes = this.reflector.getAllAndOverride<readonly Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
+    const customers = this.reflector.getAllAndOverride<CustomerAccessRule | undefined>(CUSTOMER_ACCESS, targets) ?? DEFAULT_CUSTOMER_ACCESS;
+    const storeParam = this.reflector.getAllAndOverride<string | undefined>(STORE_PARAM, targets) ?? DEFAULT_STORE_PARAM;
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
+    const principal = await this.authenticate(request, http.getResponse<FastifyReply>());
+
+    if (principal.role === 'customer' && customers.mode === 'deny') {
+      throw new WrongRoleException('customer tokens cannot call this route; it is for integration clients');
+    }
+    if (principal.role === 'client' && customers.mode === 'only') {
+      throw new WrongRoleException('this route is for customer tokens only');
+    }
+    const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
+    if (missing.length > 0) throw new MissingScopeException(scopes, missing);
+
+    const storeCode = routeParam(request, storeParam);
+    if (storeCode !== undefined) request.loyaltyStore = await this.stores.resolveStore(principal, storeCode);
+    const customerId = routeParam(request, customers.customerParam);
+    if (principal.role === 'customer' && customerId !== undefined && customerId !== principal.customerId) {
+      throw new CustomerNotFoundException(customerId);
+    }
+    request.principal = principal;
+    return true;
+  }
+
+  private authenticate(request: AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {
+    const header = request.headers.authorization;
+    const usesBasic = typeof header === 'string' && /^basic\s/i.test(header);
+    // The scheme picks the strategy, so the challenge we answer with matches what the caller tried.
+    const strategy: Strategy = usesBasic ? this.basic : this.bearer;
+    const challenge = usesBasic
+      ? `Basic realm="${AUTH_REALM}"`
+      : `Bearer realm="${AUTH_REALM}"${typeof header === 'string' && header !== '' ? ', error="invalid_token"' : ''}`;
+    return new Promise<Principal>((resolve, reject) => {
+      const middleware = passport.authenticate(strategy, { session: false }, (error: unknown, user: Principal | false | undefined) => {
+        if (error) return reject(error);
+        if (!user) {
+          reply.header('WWW-Authenticate', challenge);
+          return reject(new AuthenticationRequiredException());
+        }
+        resolve(user);
+      }) as PassportMiddleware;
+      middleware(request, reply, (error) => reject(error ?? new AuthenticationRequiredException()));
+    });
+  }
+}
+
+/** Rate limit per authenticated caller (client, or customer token), so one integration cannot starve the rest. */
+@Injectable()
+export class ClientThrottlerGuard extends ThrottlerGuard {
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    const principal = request.principal as Principal | undefined;
+    if (!principal) return `ip:${String(request.ip)}`;
+    const customer = principal.role === 'customer' ? `:customer:${principal.customerId}` : '';
+    return `client:${principal.tenant}:${principal.clientId}${customer}`;
+  }
+}
+
+/** The token endpoint is throttled per client id and address, which bounds secret guessing per client. */
+@Injectable()
+export class TokenEndpointThrottlerGuard extends ThrottlerGuard {
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    const body = request.body as Record<string, unknown> | undefined;
+    const clientId = typeof body?.client_id === 'string' ? body.client_id : '';
+    return `token:${String(request.ip)}:${clientId}`;
+  }
+}

@@ -1,0 +1,45 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
+import type { Principal as PrincipalShape } from '../principal';
+import type { Scope } from '../scopes';
+import type { StoreRecord } from '../tenant-directory.port';
+import { CUSTOMER_ACCESS, CustomerAccessRule, REQUIRED_SCOPES } from './access-rule';
+import { AuthenticatedRequest, ClientThrottlerGuard, LoyaltyAuthGuard, STORE_PARAM } from './auth.guard';
+
+/**
+ * Protects a route (or a controller): valid credentials (401 otherwise) holding every listed scope
+ * (403 naming the missing one otherwise), and a per-client rate limit (429 with Retry-After).
+ */
+export function RequireScopes(...scopes: Scope[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(REQUIRED_SCOPES, scopes), UseGuards(LoyaltyAuthGuard, ClientThrottlerGuard));
+}
+
+/** Lets customer tokens call a route: `allow` (clients too) or `only`; a customer may only address itself. */
+export function CustomerAccess(mode: 'allow' | 'only', customerParam = 'customerId'): MethodDecorator & ClassDecorator {
+  const rule: CustomerAccessRule = { mode, customerParam };
+  return SetMetadata(CUSTOMER_ACCESS, rule);
+}
+
+/** Names the route parameter holding the store code when it is not `storeCode`. */
+export function StoreParam(name: string): MethodDecorator & ClassDecorator {
+  return SetMetadata(STORE_PARAM, name);
+}
+
+function authenticatedRequest(context: ExecutionContext): AuthenticatedRequest {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>();
+}
+
+export type Principal = PrincipalShape;
+
+/** The authenticated caller; only on routes behind @RequireScopes. */
+export const Principal = createParamDecorator((_: unknown, context: ExecutionContext): PrincipalShape => {
+  const principal = authenticatedRequest(context).principal;
+  if (!principal) throw new Error('@Principal() used on a route without @RequireScopes()');
+  return principal;
+});
+
+/** The route's store, already checked to belong to the caller's tenant. */
+export const CurrentStore = createParamDecorator((_: unknown, context: ExecutionContext): StoreRecord => {
+  const store = authenticatedRequest(context).loyaltyStore;
+  if (!store) throw new Error('@CurrentStore() used on a route without a store parameter behind @RequireScopes()');
+  return store;
+});

@@ -1,0 +1,3 @@
+/** DI tokens for values that are not classes. */
+export const AUTH_OPTIONS = Symbol('loyalty:auth-options');
+export const TENANT_DIRECTORY = Symbol('loyalty:tenant-directory');

@@ -1,0 +1,58 @@
+import type { Scope } from './scopes';
+
+export interface TenantRecord {
+  id: string;
+  createdAt: string;
+}
+
+/** A store belongs to exactly one tenant; its code is unique across all tenants because it is in every URL. */
+export interface StoreRecord {
+  storeCode: string;
+  tenant: string;
+  /** ISO 4217, e.g. "EUR" */
+  currency: string;
+  createdAt: string;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  tenant: string;
+  scopes: Scope[];
+  /** scrypt hash, see secrets.ts; the secret itself is never stored */
+  secretHash: string;
+  revoked: boolean;
+  /** HTTP Basic credentials for dialects that use API keys; the key is public, its secret hashed */
+  apiKey?: string;
+  apiSecretHash?: string;
+  createdAt: string;
+}
+
+export type ClientChanges = Partial<Pick<ClientRecord, 'scopes' | 'secretHash' | 'revoked' | 'apiKey' | 'apiSecretHash'>>;
+
+/**
+ * The tenancy registry: tenants, their stores and their integration clients.
+ * Inserts report whether they created something, so callers can be idempotent without races.
+ */
+export interface TenantDirectory {
+  /** creates tables/collections and indexes when missing */
+  ensureSchema(): Promise<void>;
+
+  insertTenant(tenant: TenantRecord): Promise<boolean>;
+  findTenant(id: string): Promise<TenantRecord | undefined>;
+
+  /** false when the store code is already taken, by this tenant or any other */
+  insertStore(store: StoreRecord): Promise<boolean>;
+  findStore(storeCode: string): Promise<StoreRecord | undefined>;
+  listStores(tenant: string): Promise<StoreRecord[]>;
+
+  /** false when the client id is already taken */
+  insertClient(client: ClientRecord): Promise<boolean>;
+  findClient(clientId: string): Promise<ClientRecord | undefined>;
+  findClientByApiKey(apiKey: string): Promise<ClientRecord | undefined>;
+  updateClient(clientId: string, changes: ClientChanges): Promise<void>;
+  listClients(tenant: string): Promise<ClientRecord[]>;
+  countClients(): Promise<number>;
+
+  /** the stored value for `key`, storing `valueIfAbsent` first when there is none (first writer wins) */
+  ensureSetting(key: string, valueIfAbsent: string): Promise<string>;
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '@app/ledger/clock';
+import type { ClientService } from '../client.service';
+import type { Principal } from '../principal';
+import { isScope, normalizeScopes, type Scope } from '../scopes';
+import type { ClientRecord, StoreRecord } from '../tenant-directory.port';
+import { signJwt, verifyJwt, type TokenKey } from './jwt';
+
+export const TOKEN_AUDIENCE = 'loyalty-engine';
+export const TOKEN_ISSUER = 'loyalty-engine';
+// Replicas' clocks drift a little; a token is not refused for a few seconds of skew.
+const CLOCK_SKEW_SECONDS = 30;
+
+export interface TokenSettings {
+  /** first signs, all verify */
+  keys: readonly TokenKey[];
+  clientTokenTtlSeconds: number;
+  customerTokenTtlSeconds: number;
+  clock?: Clock;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  scopes: Scope[];
+}
+
+export type TokenRejection =
+  | 'malformed'
+  | 'unsupported_alg'
+  | 'unknown_kid'
+  | 'bad_signature'
+  | 'bad_claims'
+  | 'wrong_audience'
+  | 'expired'
+  | 'client_inactive';
+
+export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: TokenRejection };
+
+interface AccessClaims {
+  sub: string;
+  tenant: string;
+  scopes: Scope[];
+  role: 'client' | 'customer';
+  customerId?: string;
+  store?: string;
+  exp: number;
+  iat: number;
+}
+
+function readClaims(payload: Record<string, unknown>): AccessClaims | undefined {
+  const { sub, tenant, scopes, role, customerId, store, exp, iat } = payload;
+  if (typeof sub !== 'string' || typeof tenant !== 'string') return undefined;
+  if (!Array.isArray(scopes) || !scopes.every(isScope)) return undefined;
+  if (!Number.isInteger(exp) || !Number.isInteger(iat)) return undefined;
+  if (role === 'client') return { sub, tenant, scopes, role, exp: exp as number, iat: iat as number };
+  if (role === 'customer' && typeof customerId === 'string' && typeof store === 'string') {
+    return { sub, tenant, scopes, role, customerId, store, exp: exp as number, iat: iat as number };
+  }
+  return undefined;
+}
+
+function hasAudience(aud: unknown): boolean {
+  return aud === TOKEN_AUDIENCE || (Array.isArray(aud) && aud.includes(TOKEN_AUDIENCE));
+}
+
+/** Mints and checks the engine's bearer tokens (HS256 JWTs). */
+export class TokenService {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly settings: TokenSettings,
+    private readonly clients: ClientService,
+  ) {
+    if (settings.keys.length === 0) throw new Error('TokenService needs at least one signing key');
+    this.clock = settings.clock ?? systemClock;
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
+  }
+
+  issueClientToken(client: ClientRecord, scopes: readonly Scope[]): IssuedToken {
+    return this.sign({ sub: client.clientId, tenant: client.tenant, role: 'client' }, scopes, this.settings.clientTokenTtlSeconds);
+  }
+
+  /** A short-lived token that lets one customer act in one store, minted by a client allowed to impersonate. */
+  issueCustomerToken(minter: Principal, store: StoreRecord, customerId: string, scopes: readonly Scope[]): IssuedToken {
+    return this.sign(
+      { sub: minter.clientId, tenant: store.tenant, role: 'customer', customerId, store: store.storeCode },
+      scopes,
+      this.settings.customerTokenTtlSeconds,
+    );
+  }
+
+  /** Signature, audience and expiry, then the client behind it must still be live; scopes shrink with the client's. */
+  async verify(token: string): Promise<TokenCheck> {
+    const signed = verifyJwt(token, this.settings.keys);
+    if (!signed.ok) return signed;
+    const claims = readClaims(signed.payload);
+    if (!claims) return { ok: false, reason: 'bad_claims' };
+    if (!hasAudience(signed.payload.aud)) return { ok: false, reason: 'wrong_audience' };
+    const now = this.nowSeconds();
+    if (claims.exp + CLOCK_SKEW_SECONDS <= now || claims.iat - CLOCK_SKEW_SECONDS > now) return { ok: false, reason: 'expired' };
+    const client = await this.clients.findActiveClient(claims.sub);
+    if (!client || client.tenant !== claims.tenant) return { ok: false, reason: 'client_inactive' };
+    // A customer token lives only as long as its minter may still impersonate.
+    if (claims.role === 'customer' && !client.scopes.includes('customers:impersonate')) return { ok: false, reason: 'client_inactive' };
+    const scopes = normalizeScopes(claims.scopes.filter((scope) => client.scopes.includes(scope)));
+    const principal: Principal = {
+      tenant: claims.tenant,
+      clientId: claims.sub,
+      scopes,
+      role: claims.role,
+      via: 'bearer',
+      ...(claims.role === 'customer' ? { customerId: claims.customerId, storeCode: claims.store } : {}),
+    };
+    return { ok: true, principal };
+  }
+
+  private sign(subject: Pick<AccessClaims, 'sub' | 'tenant' | 'role' | 'customerId' | 'store'>, scopes: readonly Scope[], ttl: number): IssuedToken {
+    const iat = this.nowSeconds();
+    const granted = normalizeScopes(scopes);
+    const payload = {
+      iss: TOKEN_ISSUER,
+      aud: TOKEN_AUDIENCE,
+      ...subject,
+      scopes: granted,
+      iat,
+      exp: iat + ttl,
+      jti: randomUUID(),
+    };
+    return { accessToken: signJwt(payload, this.settings.keys[0]), expiresIn: ttl, scopes: granted };
+  }
+}
