@@ -54,6 +54,9 @@ export class LoyaltyAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
     const principal = await this.authenticate(request, http.getResponse<FastifyReply>());
+    // tenant binding first: another tenant's store is a 404 on every route, whatever else is wrong
+    const storeCode = routeParam(request, storeParam);
+    if (storeCode !== undefined) request.loyaltyStore = await this.stores.resolveStore(principal, storeCode);
 
     if (principal.role === 'customer' && customers.mode === 'deny') {
       throw new WrongRoleException('customer tokens cannot call this route; it is for integration clients');
@@ -64,8 +67,6 @@ export class LoyaltyAuthGuard implements CanActivate {
     const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
     if (missing.length > 0) throw new MissingScopeException(scopes, missing);
 
-    const storeCode = routeParam(request, storeParam);
-    if (storeCode !== undefined) request.loyaltyStore = await this.stores.resolveStore(principal, storeCode);
     const customerId = routeParam(request, customers.customerParam);
     if (principal.role === 'customer' && customerId !== undefined && customerId !== principal.customerId) {
       throw new CustomerNotFoundException(customerId);
