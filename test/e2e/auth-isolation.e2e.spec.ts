@@ -40,7 +40,7 @@ describe('every protected route refuses callers it must refuse, and nothing chan
   const clock = new ManualClock('2026-06-01T12:00:00.000Z');
   let engine: TestEngine;
   let routes: Route[];
-  const victim = randomUUID();
+  const victim: string = randomUUID();
   let victimTransfer: string;
 
   const fill = (route: Route, customerId = victim) =>

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
+import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
 import { RequestValidationError } from './validation';
 
 /** The one error body of the REST API: status, a short error name, a message and, for bad input, each field's message. */
@@ -42,6 +43,10 @@ export function errorBody(error: unknown): ErrorBody {
   }
   if (error instanceof IdempotencyKeyReusedError) {
     return { statusCode: 409, error: NAMES[409], message: error.message, code: 'idempotency_key_reused' };
+  }
+  if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+    // still conflicting after the bounded re-decisions: the client may simply retry
+    return { statusCode: 409, error: NAMES[409], message: 'the account changed concurrently too often; retry the request', code: 'concurrent_update' };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
