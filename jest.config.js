@@ -2,13 +2,18 @@
 const moduleNameMapper = {
   '^@app/(ledger|event-store|read-models|auth|engine)(|/.*)$': '<rootDir>/libs/$1/src$2',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
+  // @fastify/static (Swagger UI's assets) depends on an ESM-only content-disposition; jest's loader needs CommonJS
+  '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
+};
 const base = {
   rootDir: __dirname,
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
   transform,
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleNameMapper,
 };
 module.exports = {

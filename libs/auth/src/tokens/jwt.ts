@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { JsonWebTokenError, JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
 
 /** One HMAC key; `kid` names it in the token header so rotated-out keys can still verify. */
 export interface TokenKey {
@@ -8,56 +8,73 @@ export interface TokenKey {
 
 export type JwtPayload = Record<string, unknown>;
 
-export type JwtFailure = 'malformed' | 'unsupported_alg' | 'unknown_kid' | 'bad_signature';
+export type JwtFailure = 'malformed' | 'unsupported_alg' | 'unknown_kid' | 'bad_signature' | 'bad_claims' | 'wrong_audience' | 'expired';
 
 export type JwtResult = { ok: true; payload: JwtPayload; kid: string } | { ok: false; reason: JwtFailure };
 
-function encodeJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+/** Claims jsonwebtoken checks on verify, against the caller's clock (seconds) with `clockTolerance` seconds of skew. */
+export interface JwtClaimChecks {
+  audience: string;
+  clockTimestamp: number;
+  clockTolerance: number;
 }
 
-function decodeJson(segment: string): unknown {
-  // base64url decoding in Node ignores stray characters; insisting on the canonical form rejects altered tokens early.
-  if (!/^[A-Za-z0-9_-]+$/.test(segment)) return undefined;
-  try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
+const ALGORITHM = 'HS256';
+// Secrets are passed per call (they rotate), so one option-less service serves every key.
+const jwt = new JwtService();
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function hmac(key: TokenKey, signingInput: string): Buffer {
-  return createHmac('sha256', key.secret).update(signingInput).digest();
+/** The header alone, so the key can be picked by `kid` before anything else is read. */
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  // base64url decoding in Node ignores stray characters; insisting on the canonical form rejects altered headers early.
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[0])) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    return isObject(header) ? header : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** A compact HS256 JWS signed with `key`. */
-export function signJwt(payload: JwtPayload, key: TokenKey): string {
-  const signingInput = `${encodeJson({ alg: 'HS256', typ: 'JWT', kid: key.kid })}.${encodeJson(payload)}`;
-  return `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
+function rejection(error: unknown): JwtFailure {
+  if (error instanceof TokenExpiredError || error instanceof NotBeforeError) return 'expired';
+  if (!(error instanceof JsonWebTokenError)) throw error;
+  if (error.message.startsWith('jwt audience invalid')) return 'wrong_audience';
+  if (error.message === 'invalid exp value' || error.message === 'invalid nbf value') return 'bad_claims';
+  if (error.message === 'invalid algorithm') return 'unsupported_alg';
+  // Everything else jsonwebtoken refuses before the claims (bad signature, unreadable payload) is an unproven token.
+  return 'bad_signature';
 }
 
 /**
- * Checks structure, algorithm and signature only; claims (exp, aud, ...) are the caller's to judge.
- * Only HS256 is accepted, whatever the header says, so `alg: none` and algorithm confusion are refused.
+ * A compact HS256 JWS signed with `key`, its `kid` in the header. The payload is signed as given: `iat`/`exp` come from
+ * the caller's clock, and jsonwebtoken adds no wall-clock `iat` of its own (`noTimestamp` would drop a given one).
  */
-export function verifyJwt(token: string, keys: readonly TokenKey[]): JwtResult {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed' };
-  const [headerSegment, payloadSegment, signatureSegment] = parts;
-  const header = decodeJson(headerSegment);
-  if (!isObject(header)) return { ok: false, reason: 'malformed' };
-  if (header.alg !== 'HS256') return { ok: false, reason: 'unsupported_alg' };
+export function signJwt(payload: JwtPayload, key: TokenKey): string {
+  return jwt.sign(payload, { secret: key.secret, algorithm: ALGORITHM, keyid: key.kid, noTimestamp: payload.iat === undefined });
+}
+
+/**
+ * Picks the key by the header's `kid` (all listed keys verify), then lets jsonwebtoken check the signature with
+ * HS256 only, so `alg: none` and algorithm confusion are refused. With `checks`, it also checks `aud` and `exp`/`nbf`;
+ * without, claims are the caller's to judge.
+ */
+export function verifyJwt(token: string, keys: readonly TokenKey[], checks?: JwtClaimChecks): JwtResult {
+  const header = decodeHeader(token);
+  if (!header) return { ok: false, reason: 'malformed' };
+  if (header.alg !== ALGORITHM) return { ok: false, reason: 'unsupported_alg' };
   const key = keys.find((candidate) => candidate.kid === header.kid);
   if (!key) return { ok: false, reason: 'unknown_kid' };
-  if (!/^[A-Za-z0-9_-]{43}$/.test(signatureSegment)) return { ok: false, reason: 'bad_signature' };
-  // Compared as canonical text: decoding would accept several spellings of the last character.
-  const expected = Buffer.from(hmac(key, `${headerSegment}.${payloadSegment}`).toString('base64url'));
-  if (!timingSafeEqual(expected, Buffer.from(signatureSegment))) return { ok: false, reason: 'bad_signature' };
-  const payload = decodeJson(payloadSegment);
+  let payload: unknown;
+  try {
+    payload = jwt.verify<object>(token, { secret: key.secret, algorithms: [ALGORITHM], ...(checks ?? { ignoreExpiration: true }) });
+  } catch (error) {
+    return { ok: false, reason: rejection(error) };
+  }
   if (!isObject(payload)) return { ok: false, reason: 'malformed' };
   return { ok: true, payload, kid: key.kid };
 }

@@ -56,6 +56,25 @@ describe('HS256 JWT', () => {
     expect(verifyJwt(token.slice(0, -1) + sibling, [current])).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
+  it('signs the payload as given: no wall-clock iat is added', () => {
+    const { iat, ...undated } = payload;
+    void iat;
+    const verified = verifyJwt(signJwt(undated, current), [current]);
+    expect(verified).toEqual({ ok: true, payload: undated, kid: 'k2' });
+  });
+
+  it('with claim checks, judges audience and expiry against the given clock and skew', () => {
+    const token = signJwt(payload, current);
+    const checks = { audience: 'loyalty-engine', clockTolerance: 30 };
+    expect(verifyJwt(token, [current], { ...checks, clockTimestamp: 31 })).toMatchObject({ ok: true });
+    expect(verifyJwt(token, [current], { ...checks, clockTimestamp: 32 })).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyJwt(token, [current], { ...checks, audience: 'billing', clockTimestamp: 1 })).toEqual({ ok: false, reason: 'wrong_audience' });
+    // jsonwebtoken will not sign a non-numeric exp, so this one is signed by hand.
+    const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: 'k2' })}.${b64({ ...payload, exp: 'later' })}`;
+    const oddExp = `${input}.${createHmac('sha256', current.secret).update(input).digest('base64url')}`;
+    expect(verifyJwt(oddExp, [current], { ...checks, clockTimestamp: 1 })).toEqual({ ok: false, reason: 'bad_claims' });
+  });
+
   it('refuses garbage', () => {
     expect(verifyJwt('not-a-token', [current])).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyJwt('a.b.c', [current])).toEqual({ ok: false, reason: 'malformed' });

@@ -64,6 +64,33 @@ describe('access tokens', () => {
     await expect(tokens.verify(issued.accessToken)).resolves.toEqual({ ok: false, reason: 'expired' });
   });
 
+  it('expiry allows the clock-skew: still accepted 29 s after exp, by the injected clock', async () => {
+    const tokens = service([keyA]);
+    const issued = tokens.issueClientToken(client, client.scopes);
+    clock.advance(3600_000 + 29_000);
+    await expect(tokens.verify(issued.accessToken)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('a token issued further in the future than the clock-skew allowance is refused', async () => {
+    const now = Math.floor(clock.now().getTime() / 1000);
+    const early = signJwt({ aud: 'loyalty-engine', sub: client.clientId, tenant: 't1', role: 'client', scopes: ['points:read'], iat: now + 31, exp: now + 3600 }, keyA);
+    await expect(service([keyA]).verify(early)).resolves.toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('an audience list naming "loyalty-engine" is accepted', async () => {
+    const now = Math.floor(clock.now().getTime() / 1000);
+    const listed = signJwt({ aud: ['billing', 'loyalty-engine'], sub: client.clientId, tenant: 't1', role: 'client', scopes: ['points:read'], iat: now, exp: now + 60 }, keyA);
+    await expect(service([keyA]).verify(listed)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('unknown kid and alg none are refused before any claim is read', async () => {
+    const issued = service([keyA]).issueClientToken(client, client.scopes);
+    await expect(service([keyB]).verify(issued.accessToken)).resolves.toEqual({ ok: false, reason: 'unknown_kid' });
+    const [, payload] = issued.accessToken.split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: 'a' })).toString('base64url')}.${payload}.`;
+    await expect(service([keyA]).verify(unsigned)).resolves.toEqual({ ok: false, reason: 'unsupported_alg' });
+  });
+
   it('wrong audience: a validly signed token for another audience is refused', async () => {
     const now = Math.floor(clock.now().getTime() / 1000);
     const foreign = signJwt({ aud: 'billing', sub: client.clientId, tenant: 't1', role: 'client', scopes: ['points:read'], iat: now, exp: now + 60 }, keyA);
