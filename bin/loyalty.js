@@ -2,7 +2,7 @@
 // The operator CLI: runs the built CLI when present, else the TypeScript sources.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const built = join(__dirname, '..', 'dist', 'apps', 'cli', 'main.js');
+const built = join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 if (existsSync(built)) {
   require(built);
 } else {
