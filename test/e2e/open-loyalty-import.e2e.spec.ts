@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestEngine, TestEngine } from '../support/engine';
+import { billionLaughsXml, externalEntityXml, pointsTransfersXml, writeLargeImportFile } from '../support/xml-fixtures';
+
+describe('Open Loyalty XML import', () => {
+  let engine: TestEngine;
+  const auth = () => ({ Authorization: `Bearer ${engine.token}` });
+  const upload = (xml: string | Buffer) =>
+    engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', Buffer.isBuffer(xml) ? xml : Buffer.from(xml), 'points.xml');
+  const summary = async (customerId: string) => (await engine.http().get(`/api/DEFAULT/customers/${customerId}/points`).set(auth()).expect(200)).body;
+
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('reports bad items and applies the rest, in document order', async () => {
+    const byId = randomUUID();
+    const byEmail = randomUUID();
+    const email = `anna-${byEmail}@example.com`;
+    await engine.http().post('/api/DEFAULT/customers').set(auth()).send({ customerId: byEmail, email, phone: '+4811122233', loyaltyCardNumber: `card-${byEmail.slice(0, 8)}` }).expect(201);
+    const xml = pointsTransfersXml([
+      { customerId: byId, points: '15', type: 'adding', comment: 'welcome' },
+      { customerId: byId, points: '4.5', type: 'spending' },
+      { customerEmail: email.toUpperCase(), points: '10', type: 'adding', validityDuration: '7' },
+      { customerPhoneNumber: '+4811122233', points: '1', type: 'adding' },
+      { customerLoyaltyCardNumber: `card-${byEmail.slice(0, 8)}`, points: '2', type: 'spending' },
+      { customerId: byId, points: '1000', type: 'spending' },
+      { customerEmail: 'nobody@example.com', points: '1', type: 'adding' },
+      { customerId: byId, points: '-3', type: 'adding' },
+      { customerId: byId, points: '3', type: 'gifting' },
+      { points: '3', type: 'adding' },
+      { customerId: byId, points: '3', type: 'adding', validityDuration: 'forever' },
+    ]);
+    const response = await upload(xml).expect(200);
+    expect(response.body).toMatchObject({ totalProcessed: 11, totalSuccess: 5, totalFailed: 6 });
+    const statuses = response.body.items.map((item: { status: string }) => item.status);
+    expect(statuses).toEqual(['success', 'success', 'success', 'success', 'success', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed']);
+    expect(response.body.items[0].identifier).toBe(`${byId}/(adding 15)`);
+    expect(response.body.items[5]).toEqual({ status: 'failed', identifier: `${byId}/(spending 1000)`, message: expect.stringMatching(/insufficient|available/i) });
+    expect(response.body.items[6].message).toMatch(/no customer/);
+    expect(response.body.items[7].message).toMatch(/greater than 0/);
+    expect(response.body.items[8].message).toMatch(/adding or spending/);
+    expect(response.body.items[9].message).toMatch(/customerId/);
+    expect(response.body.items[10].message).toMatch(/validityDuration/);
+    for (const item of response.body.items.filter((i: { status: string }) => i.status === 'failed')) expect(item.processImportResult).toBeUndefined();
+
+    expect(await summary(byId)).toMatchObject({ active: 10.5, spent: 4.5 });
+    expect(await summary(byEmail)).toMatchObject({ active: 9, spent: 2, earned: 11 });
+    const listed = await engine.http().get(`/api/DEFAULT/points/transfer?customerId=${byEmail}&type=adding&sort=value&direction=desc`).set(auth()).expect(200);
+    const tenDays = listed.body.transfers[0];
+    expect(tenDays.value).toBe(10);
+    // validityDuration 7: expires 7 days after it was added
+    expect(Date.parse(tenDays.expiresAt) - Date.parse(tenDays.createdAt)).toBe(7 * 86_400_000);
+  });
+
+  it('refuses a billion-laughs document with 400 and writes nothing', async () => {
+    const before = await engine.infrastructure.eventStore.headPosition();
+    const response = await upload(billionLaughsXml()).expect(400);
+    expect(response.body).toMatchObject({ statusCode: 400, errors: [{ field: 'file[file]', message: expect.stringMatching(/DOCTYPE/) }] });
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
+  });
+
+  it('refuses an external entity with 400 and writes nothing', async () => {
+    const before = await engine.infrastructure.eventStore.headPosition();
+    const response = await upload(externalEntityXml(randomUUID())).expect(400);
+    expect(response.body.errors[0]).toMatchObject({ field: 'file[file]', message: expect.stringMatching(/DOCTYPE/) });
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
+  });
+
+  it('refuses a document that breaks off after good items, writing none of them', async () => {
+    const before = await engine.infrastructure.eventStore.headPosition();
+    const good = pointsTransfersXml([{ customerId: randomUUID(), points: '1', type: 'adding' }]).replace('</pointsTransfers>\n', '');
+    const response = await upload(`${good}<pointsTransfer><points>1</poin`).expect(400);
+    expect(response.body.errors[0]).toMatchObject({ field: 'file[file]', message: expect.stringMatching(/malformed/) });
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
+  });
+
+  it('refuses a wrong root, an undeclared entity and a missing file with 400 and per-field messages', async () => {
+    const before = await engine.infrastructure.eventStore.headPosition();
+    expect((await upload('<transfers><pointsTransfer/></transfers>').expect(400)).body.errors[0].message).toMatch(/root element/);
+    expect((await upload('<pointsTransfers><pointsTransfer><comment>&boom;</comment></pointsTransfer></pointsTransfers>').expect(400)).body.errors[0].field).toBe('file[file]');
+    expect((await upload('').expect(400)).body.errors[0].field).toBe('file[file]');
+    const noFile = await engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).field('other', 'x').expect(400);
+    expect(noFile.body).toMatchObject({ statusCode: 400, errors: [{ field: 'file[file]' }] });
+    const broken = await engine
+      .http()
+      .post('/api/DEFAULT/points/transfer/import')
+      .set(auth())
+      .set('Content-Type', 'multipart/form-data')
+      .send('--x\r\nContent-Disposition: form-data; name="file[file]"; filename="p.xml"\r\n\r\n<pointsTransfers/>')
+      .expect(400);
+    expect(broken.body.errors[0].field).toBe('file[file]');
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
+  });
+
+  it('imports 5,000 items streamed from a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'import-fixture-'));
+    try {
+      const customers = Array.from({ length: 50 }, () => randomUUID());
+      const file = join(dir, 'points.xml');
+      await writeLargeImportFile(file, 5000, customers);
+      const response = await engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', file).expect(200);
+      expect(response.body).toMatchObject({ totalProcessed: 5000, totalSuccess: 5000, totalFailed: 0 });
+      // item i adds 1 + (i % 50) points to customers[i % 50]: each customer gets 100 items of the same size
+      const first = await summary(customers[0]);
+      expect(first.active).toBe(100);
+      const last = await summary(customers[49]);
+      expect(last.active).toBe(5000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
