@@ -1,0 +1,118 @@
+'use strict';
+/**
+ * Scenario 2, queries: seed 1,000,000 transfers over 100,000 customers through the event store
+ * port, start the engine on that file and time the projections' catch-up, then load each query
+ * (listing by customer sorted, listing filtered and paged, customer summary, histogram) and
+ * report p50/p95/p99.
+ */
+const { customerId, duration, printTargets, scaled, sleep, table, target, writeResult } = require('./lib/common');
+const { STORE, engineAvailable, removeDir, runLoad, startEngine } = require('./lib/engine');
+const { ensureSeed } = require('./lib/seeding');
+const { openProbe } = require('./lib/sqlite-probe');
+
+const CONNECTIONS = Number(process.env.BENCH_QUERY_CONNECTIONS ?? 8);
+
+const QUERIES = [
+  {
+    name: 'listing by customer, sort createdAt DESC',
+    key: 'listingByCustomer',
+    path: `/api/${STORE}/points/transfer?customerId={customer}&sort=createdAt&direction=DESC`,
+  },
+  { name: 'listing type=adding, perPage=50, page=3', key: 'listingFiltered', path: `/api/${STORE}/points/transfer?type=adding&perPage=50&page=3` },
+  { name: 'customer summary', key: 'summary', path: `/api/${STORE}/customers/{customer}/points` },
+  { name: 'histogram day, lastDays=30, earned', key: 'histogram', path: `/api/${STORE}/points/transfers?interval=day&lastDays=30&pointType=earned` },
+];
+
+async function main() {
+  if (!engineAvailable()) {
+    console.log('engine not available: apps/api/src/main.ts is missing');
+    writeResult('queries', { error: 'engine not available' });
+    process.exitCode = 2;
+    return;
+  }
+  const seconds = duration(10);
+  const seeded = await ensureSeed('queries');
+  const { seed } = seeded;
+  if (!seeded.reused) console.log(`seeded ${seed.events} events in ${seed.seconds.toFixed(1)} s (${Math.round(seed.eventsPerSecond)} events/s), file ${seed.dbMB} MB`);
+
+  const probe = openProbe(seeded.dbPath);
+  const head = probe.head();
+  const label = 'queries';
+  let engine;
+  const results = {};
+  let catchUp;
+  try {
+    const started = performance.now();
+    engine = await startEngine({ dataDir: seeded.dir, label });
+    console.log(`engine ready in ${engine.readySeconds.toFixed(1)} s; waiting for projections to reach position ${head}`);
+    let lastPrint = performance.now();
+    for (;;) {
+      const min = probe.minCheckpoint();
+      if (min >= head) break;
+      if (engine.child.exitCode !== null) throw new Error('engine exited during catch-up');
+      if (performance.now() - lastPrint > 10_000) {
+        lastPrint = performance.now();
+        console.log(`  catch-up: ${probe.allCheckpoints().map((c) => `${c.name} ${c.position}`).join(', ')}`);
+      }
+      await sleep(100);
+    }
+    const catchUpSeconds = (performance.now() - started) / 1000;
+    catchUp = {
+      seconds: catchUpSeconds,
+      afterReadySeconds: catchUpSeconds - engine.readySeconds,
+      events: head + 1,
+      eventsPerSecond: (head + 1) / catchUpSeconds,
+      peakRssMB: engine.memory.peakMB(),
+      otherCheckpoints: probe.allCheckpoints(),
+    };
+    console.log(`projections caught up ${catchUp.events} events in ${catchUpSeconds.toFixed(1)} s (${Math.round(catchUp.eventsPerSecond)} events/s, from engine start)`);
+
+    for (const query of QUERIES) {
+      const samplePath = query.path.replace('{customer}', customerId(0, seed.tag));
+      const response = await fetch(engine.url + samplePath, { headers: engine.headers });
+      const text = await response.text();
+      if (response.status !== 200) {
+        console.log(`  ${query.name}: HTTP ${response.status} ${text.slice(0, 160)}; skipped`);
+        results[query.key] = { name: query.name, unavailable: `HTTP ${response.status}` };
+        continue;
+      }
+      console.log(`  ${query.name}: ${text.length} bytes, e.g. ${text.slice(0, 120)}...`);
+      await runLoad({ url: engine.url, connections: CONNECTIONS, duration: Math.max(1, Math.round(seconds / 5)), path: query.path, headers: engine.headers, customers: seed.customers, customerTag: seed.tag, pick: 'random' });
+      const run = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, path: query.path, headers: engine.headers, customers: seed.customers, customerTag: seed.tag, pick: 'random' });
+      results[query.key] = { name: query.name, path: query.path, responseBytes: text.length, ...run };
+    }
+  } finally {
+    probe.close();
+    if (engine) engine.peakMB = await engine.stop();
+    if (seeded.owned) removeDir(seeded.dir);
+  }
+
+  table(`queries at ${seed.transfers} transfers / ${seed.customers} customers (${CONNECTIONS} connections, ${seconds} s each)`, [
+    ...QUERIES.map((q) => {
+      const r = results[q.key];
+      if (!r || r.unavailable) return { query: q.name, 'req/s': r?.unavailable ?? 'n/a' };
+      return { query: q.name, 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyMs.p50, 'p95 ms': r.latencyMs.p95, 'p99 ms': r.latencyMs.p99, 'max ms': r.latencyMs.max, non2xx: r.non2xx + r.errors + r.timeouts };
+    }),
+  ]);
+  console.log(`\nseeding ${seed.events} events: ${seed.seconds.toFixed(1)} s (${Math.round(seed.eventsPerSecond)} events/s)${seeded.reused ? ' [earlier]' : ''}`);
+  console.log(`projection catch-up on engine start: ${catchUp.seconds.toFixed(1)} s (${Math.round(catchUp.eventsPerSecond)} events/s)`);
+  console.log(`engine peak RSS ${engine.peakMB} MB`);
+
+  const p95 = (key) => (results[key]?.unavailable ? results[key].unavailable : results[key]?.latencyMs.p95);
+  const errors = QUERIES.reduce((n, q) => n + (results[q.key]?.latencyMs ? results[q.key].non2xx + results[q.key].errors + results[q.key].timeouts : 0), 0);
+  const targets = [
+    target('listing by customer p95', p95('listingByCustomer'), '<=', 10, ' ms'),
+    target('listing filtered/paged p95', p95('listingFiltered'), '<=', 10, ' ms'),
+    target('customer summary p95', p95('summary'), '<=', 10, ' ms'),
+    target('histogram p95', p95('histogram'), '<=', 10, ' ms'),
+    target('query non-2xx + errors', errors, '<=', 0),
+    target(`engine peak RSS @${seed.transfers} transfers`, engine.peakMB, '<=', 512, ' MB'),
+  ];
+  printTargets(targets);
+  writeResult('queries', { settings: { connections: CONNECTIONS, durationSeconds: seconds }, seed, catchUp, queries: results, engine: { peakRssMB: engine.peakMB, readySeconds: engine.readySeconds }, targets });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
