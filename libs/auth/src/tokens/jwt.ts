@@ -1,3 +1,4 @@
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { JsonWebTokenError, JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
 
 /** One HMAC key; `kid` names it in the token header so rotated-out keys can still verify. */
@@ -22,6 +23,16 @@ export interface JwtClaimChecks {
 const ALGORITHM = 'HS256';
 // Secrets are passed per call (they rotate), so one option-less service serves every key.
 const jwt = new JwtService();
+
+// Handed a string, jsonwebtoken first tries to parse it as a public key on every call (a third of the
+// engine's CPU under load); a ready secret KeyObject skips that. Keys are few and long-lived.
+const secretKeys = new Map<string, KeyObject>();
+function secretKeyOf(key: TokenKey): Buffer {
+  let secretKey = secretKeys.get(key.secret);
+  if (!secretKey) secretKeys.set(key.secret, (secretKey = createSecretKey(Buffer.from(key.secret, 'utf8'))));
+  // jsonwebtoken accepts a KeyObject wherever a secret goes; @nestjs/jwt's types only name string | Buffer
+  return secretKey as unknown as Buffer;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -55,7 +66,7 @@ function rejection(error: unknown): JwtFailure {
  * the caller's clock, and jsonwebtoken adds no wall-clock `iat` of its own (`noTimestamp` would drop a given one).
  */
 export function signJwt(payload: JwtPayload, key: TokenKey): string {
-  return jwt.sign(payload, { secret: key.secret, algorithm: ALGORITHM, keyid: key.kid, noTimestamp: payload.iat === undefined });
+  return jwt.sign(payload, { secret: secretKeyOf(key), algorithm: ALGORITHM, keyid: key.kid, noTimestamp: payload.iat === undefined });
 }
 
 /**
@@ -71,7 +82,7 @@ export function verifyJwt(token: string, keys: readonly TokenKey[], checks?: Jwt
   if (!key) return { ok: false, reason: 'unknown_kid' };
   let payload: unknown;
   try {
-    payload = jwt.verify<object>(token, { secret: key.secret, algorithms: [ALGORITHM], ...(checks ?? { ignoreExpiration: true }) });
+    payload = jwt.verify<object>(token, { secret: secretKeyOf(key), algorithms: [ALGORITHM], ...(checks ?? { ignoreExpiration: true }) });
   } catch (error) {
     return { ok: false, reason: rejection(error) };
   }
