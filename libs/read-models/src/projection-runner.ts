@@ -1,0 +1,266 @@
+import type { EventStore, EventSubscription, GlobalPosition } from '@app/event-store/event-store.port';
+import type { Projection } from './projection';
+import type { ProjectionStore } from './projection-store.port';
+import { accountsProjection } from './projections/accounts.projection';
+import { customersProjection } from './projections/customers.projection';
+import { histogramProjection } from './projections/histogram.projection';
+import { lotsProjection } from './projections/lots.projection';
+import { transfersProjection } from './projections/transfers.projection';
+
+const START: GlobalPosition = -1;
+
+/** Every projection of the engine, in the order `rebuild('all')` runs them. */
+export const ALL_PROJECTIONS: ReadonlyArray<Projection> = [
+  customersProjection,
+  accountsProjection,
+  lotsProjection,
+  transfersProjection,
+  histogramProjection,
+];
+
+export interface ProjectionStatus {
+  name: string;
+  /** last global position applied */
+  checkpoint: GlobalPosition;
+  /** newest event in the store */
+  head: GlobalPosition;
+  /** events stored after the checkpoint (counted up to lagCountLimit) */
+  lag: number;
+  /** when the checkpoint last moved; null before the first batch */
+  lastUpdateAt: string | null;
+  /** running in this process */
+  running: boolean;
+  /** last error of this process's loop, cleared by the next good batch */
+  lastError: string | null;
+}
+
+export interface RebuildProgress {
+  name: string;
+  /** events replayed so far */
+  done: number;
+  /** events to replay (head position - START; exact where positions are dense, as in SQLite) */
+  total: number;
+  eventsPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface RebuildReport {
+  name: string;
+  events: number;
+  seconds: number;
+  /** the live checkpoint after the swap */
+  checkpoint: GlobalPosition;
+}
+
+export interface ProjectionRunnerOptions {
+  /** events per live batch (one transaction in SQLite) */
+  batchSize?: number;
+  /** events per batch while rebuilding */
+  rebuildBatchSize?: number;
+  /** pause after a failing batch before retrying from the stored checkpoint */
+  retryDelayMs?: number;
+  lagCountLimit?: number;
+}
+
+interface Loop {
+  subscription?: EventSubscription;
+  done: Promise<void>;
+  applied: GlobalPosition;
+  lastError: string | null;
+}
+
+/**
+ * Runs projections from their checkpoints over the event store's subscription.
+ *
+ * - `list()` names the projections; `status()` gives checkpoint, head, lag and last update.
+ * - `start()` / `stop()` run them in this process (API in the embedded profile, projector worker in the distributed one).
+ * - `waitFor(position)` resolves once every projection has applied up to `position`, wherever it runs
+ *   (read-your-writes for the API, and tests).
+ * - `rebuild(name | 'all', onProgress)` replays from position 0 into shadow tables/collections while
+ *   the live views keep serving, swaps them in atomically, and the live loop (here or in another process)
+ *   notices the moved checkpoint and continues from the rebuilt one. Works without `start()`, e.g. from the CLI.
+ */
+export class ProjectionRunner {
+  private readonly projections: Map<string, Projection>;
+  private readonly loops = new Map<string, Loop>();
+  private readonly wakers = new Set<() => void>();
+  private stopping = false;
+  private readonly batchSize: number;
+  private readonly rebuildBatchSize: number;
+  private readonly retryDelayMs: number;
+  private readonly lagCountLimit: number;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly store: ProjectionStore,
+    projections: ReadonlyArray<Projection> = ALL_PROJECTIONS,
+    options: ProjectionRunnerOptions = {},
+  ) {
+    this.projections = new Map(projections.map((projection) => [projection.name, projection]));
+    this.batchSize = options.batchSize ?? 2_000;
+    this.rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
+    this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.lagCountLimit = options.lagCountLimit ?? 100_000;
+  }
+
+  list(): string[] {
+    return [...this.projections.keys()];
+  }
+
+  async prepare(): Promise<void> {
+    for (const projection of this.projections.values()) await this.store.prepare(projection);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.prepare();
+    for (const projection of this.projections.values()) {
+      if (this.loops.has(projection.name)) continue;
+      const loop: Loop = { done: Promise.resolve(), applied: START, lastError: null };
+      this.loops.set(projection.name, loop);
+      loop.done = this.run(projection, loop);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const loops = [...this.loops.values()];
+    await Promise.all(loops.map((loop) => loop.subscription?.close()));
+    this.wake();
+    await Promise.all(loops.map((loop) => loop.done));
+    this.loops.clear();
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.events.headPosition();
+    const out: ProjectionStatus[] = [];
+    for (const name of this.projections.keys()) {
+      const checkpoint = await this.store.checkpoint(name);
+      const lag = checkpoint.position >= head ? 0 : (await this.events.readAll({ after: checkpoint.position, maxCount: this.lagCountLimit })).length;
+      const loop = this.loops.get(name);
+      out.push({
+        name,
+        checkpoint: checkpoint.position,
+        head,
+        lag,
+        lastUpdateAt: checkpoint.updatedAt,
+        running: loop !== undefined,
+        lastError: loop?.lastError ?? null,
+      });
+    }
+    return out;
+  }
+
+  /** Resolves when every projection's stored checkpoint is at or after `position`; rejects after timeoutMs. */
+  async waitFor(position: GlobalPosition, options: { timeoutMs?: number; names?: readonly string[] } = {}): Promise<void> {
+    const deadline = performance.now() + (options.timeoutMs ?? 10_000);
+    const names = options.names ?? this.list();
+    for (;;) {
+      const behind: string[] = [];
+      for (const name of names) {
+        // always the stored checkpoint: the loop may run in another process, and a swapped-in rebuild moves it
+        if ((await this.store.checkpoint(name)).position < position) behind.push(name);
+      }
+      if (!behind.length) return;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`projections ${behind.join(', ')} did not reach position ${position} in time`);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.wakers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(left, 25));
+        this.wakers.add(wake);
+      });
+    }
+  }
+
+  async rebuild(name: string | 'all', onProgress?: (progress: RebuildProgress) => void): Promise<RebuildReport[]> {
+    const targets = name === 'all' ? [...this.projections.values()] : [this.projections.get(name)];
+    if (targets.some((projection) => !projection)) throw new Error(`unknown projection ${name}; known: ${this.list().join(', ')}`);
+    return this.rebuildTogether(targets as Projection[], onProgress);
+  }
+
+  /** One replay of the log feeds every projection being rebuilt: each batch is read and decoded once. */
+  private async rebuildTogether(projections: Projection[], onProgress?: (progress: RebuildProgress) => void): Promise<RebuildReport[]> {
+    const label = projections.length === 1 ? projections[0].name : 'all';
+    for (const projection of projections) {
+      await this.store.prepare(projection);
+      await this.store.prepareRebuild(projection);
+    }
+    const started = performance.now();
+    let done = 0;
+    let after = START;
+    const report = (total: number): void => {
+      const seconds = (performance.now() - started) / 1000;
+      const eventsPerSecond = seconds > 0 ? Math.round(done / seconds) : 0;
+      const etaSeconds = eventsPerSecond > 0 ? Math.max(0, (total - done) / eventsPerSecond) : 0;
+      onProgress?.({ name: label, done, total, eventsPerSecond, etaSeconds: Math.round(etaSeconds * 10) / 10 });
+    };
+    const replay = async (): Promise<void> => {
+      const total = Math.max(done, (await this.events.headPosition()) - START);
+      for (;;) {
+        const batch = await this.events.readAll({ after, maxCount: this.rebuildBatchSize });
+        if (!batch.length) break;
+        for (const projection of projections) {
+          const result = await this.store.applyBatch(projection, batch, after, 'rebuild');
+          if (result.rewoundTo !== undefined) throw new Error(`rebuild of ${projection.name} was moved by another process`);
+        }
+        after = batch[batch.length - 1].position;
+        done += batch.length;
+        report(Math.max(total, done));
+        // let this process's API and live loops breathe between batches
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    try {
+      await replay();
+      for (const projection of projections) await this.store.finishRebuild(projection);
+      // a second pass right before the swap keeps the gap it leaves tiny
+      await replay();
+      report(done);
+      const reports: RebuildReport[] = [];
+      for (const projection of projections) {
+        const checkpoint = await this.store.swapRebuild(projection);
+        reports.push({ name: projection.name, events: done, seconds: (performance.now() - started) / 1000, checkpoint });
+      }
+      this.wake();
+      return reports;
+    } catch (error) {
+      for (const projection of projections) await this.store.dropRebuild(projection).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async run(projection: Projection, loop: Loop): Promise<void> {
+    while (!this.stopping) {
+      let subscription: EventSubscription | undefined;
+      try {
+        let expected = (await this.store.checkpoint(projection.name)).position;
+        loop.applied = expected;
+        subscription = this.events.subscribeToAll({ after: expected, batchSize: this.batchSize });
+        loop.subscription = subscription;
+        for await (const batch of subscription) {
+          const result = await this.store.applyBatch(projection, batch, expected);
+          // the checkpoint went back (a rebuild was swapped in): subscribe again from there
+          if (result.rewoundTo !== undefined) break;
+          expected = result.checkpoint;
+          loop.applied = expected;
+          loop.lastError = null;
+          this.wake();
+          if (this.stopping) break;
+        }
+      } catch (error) {
+        loop.lastError = (error as Error).message;
+        if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+      } finally {
+        await subscription?.close();
+      }
+    }
+  }
+
+  private wake(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}

@@ -1,0 +1,48 @@
+import type { GlobalPosition, StoredEvent } from '@app/event-store/event-store.port';
+import type { Projection } from './projection';
+
+/** The live tables/collections the API reads, or the shadow ones a rebuild fills from position 0. */
+export type ProjectionTarget = 'live' | 'rebuild';
+
+export interface StoredCheckpoint {
+  /** last global position applied; START (-1) before the first */
+  position: GlobalPosition;
+  /** when the checkpoint last moved (runner wall time, ISO), null before the first batch */
+  updatedAt: string | null;
+}
+
+export interface BatchResult {
+  /** the checkpoint after this batch */
+  checkpoint: GlobalPosition;
+  /** events of the batch applied (those after the stored checkpoint) */
+  applied: number;
+  /**
+   * Set when the stored checkpoint is behind what the caller expected (a rebuild was swapped in,
+   * or another runner moved it): nothing was applied; resubscribe after this position.
+   */
+  rewoundTo?: GlobalPosition;
+}
+
+/**
+ * Where projections keep their views and checkpoints. SQLite commits a batch's view changes and
+ * its checkpoint in one transaction; MongoDB writes idempotent, position-guarded changes and then
+ * moves the checkpoint compare-and-set.
+ */
+export interface ProjectionStore {
+  readonly kind: 'sqlite' | 'mongodb';
+  /** creates the live tables/collections, indexes and checkpoint if missing */
+  prepare(projection: Projection): Promise<void>;
+  checkpoint(name: string, target?: ProjectionTarget): Promise<StoredCheckpoint>;
+  /**
+   * Applies the events after the stored checkpoint and moves it to the batch's last position.
+   * `expectedAfter` is the checkpoint the caller subscribed from (or the previous result).
+   */
+  applyBatch(projection: Projection, events: StoredEvent[], expectedAfter: GlobalPosition, target?: ProjectionTarget): Promise<BatchResult>;
+  /** fresh, empty shadow tables/collections and a rebuild checkpoint at START */
+  prepareRebuild(projection: Projection): Promise<void>;
+  /** after the bulk of the replay: builds what the rebuild deferred (indexes), without blocking writers for long */
+  finishRebuild(projection: Projection): Promise<void>;
+  /** puts the rebuilt views in place of the live ones atomically; returns the live checkpoint now in force */
+  swapRebuild(projection: Projection): Promise<GlobalPosition>;
+  dropRebuild(projection: Projection): Promise<void>;
+}

@@ -1,0 +1,198 @@
+import type { HistogramPointType, LotViewState, TransferState, TransferType } from './documents';
+
+/** Query ports the API calls; one SQLite and one MongoDB adapter each, proven by the same contract suite. */
+
+export interface AccountSummary {
+  tenant: string;
+  storeCode: string;
+  customerId: string;
+  accountId: string | null;
+  available: number;
+  pending: number;
+  blocked: number;
+  earned: number;
+  spent: number;
+  expired: number;
+  p2pIn: number;
+  p2pOut: number;
+  lastChangeAt: string | null;
+}
+
+export interface AccountsQueries {
+  account(tenant: string, storeCode: string, customerId: string): Promise<AccountSummary | undefined>;
+  /** the accounts found among customerIds, in no particular order */
+  accounts(tenant: string, storeCode: string, customerIds: readonly string[]): Promise<AccountSummary[]>;
+}
+
+export interface TransferRow {
+  tenant: string;
+  storeCode: string;
+  transferId: string;
+  accountId: string | null;
+  customerId: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  phone: string | null;
+  loyaltyCardNumber: string | null;
+  state: TransferState;
+  type: TransferType;
+  /** hundredths */
+  value: number;
+  createdAt: string;
+  expiresAt: string | null;
+  activatesAt: string | null;
+  comment: string | null;
+  issuer: string | null;
+  referenceId: string | null;
+  transactionId: string | null;
+}
+
+/** Open Loyalty's column names (the API's `sort` values) -> what they sort by. */
+export const TRANSFER_SORT_FIELDS = {
+  pointsTransferId: 'transferId',
+  accountId: 'accountId',
+  customerId: 'customerId',
+  customerFirstName: 'firstNameLc',
+  customerLastName: 'lastNameLc',
+  customerEmail: 'emailLc',
+  customerPhone: 'phone',
+  customerLoyaltyCardNumber: 'loyaltyCardNumber',
+  createdAt: 'createdAt',
+  expiresAt: 'expiresAt',
+  activatesAt: 'activatesAt',
+  value: 'value',
+  state: 'state',
+  type: 'type',
+  comment: 'comment',
+  issuer: 'issuer',
+} as const;
+export type TransferSort = keyof typeof TRANSFER_SORT_FIELDS;
+
+/** Open Loyalty shows at most 10,000 results of a listing (its Elasticsearch window). */
+export const TRANSFERS_RESULT_WINDOW = 10_000;
+
+export interface TransferListQuery {
+  tenant: string;
+  storeCode: string;
+  /** first name, last name and e-mail match whole values, ignoring case */
+  customerFirstName?: string;
+  customerLastName?: string;
+  customerEmail?: string;
+  customerPhone?: string;
+  customerId?: string;
+  /** any of these states */
+  states?: readonly TransferState[];
+  /** one type, or any of several */
+  type?: TransferType | readonly TransferType[];
+  sort?: TransferSort;
+  direction?: 'ASC' | 'DESC';
+  /** 1-based; default 1 */
+  page?: number;
+  /** default 10 */
+  perPage?: number;
+}
+
+export interface TransferList {
+  rows: TransferRow[];
+  /**
+   * Matching rows, counted up to the result window: beyond it the count stops (like
+   * Elasticsearch's track_total_hits), which keeps a listing over a million rows fast.
+   */
+  total: number;
+}
+
+export interface TransfersQueries {
+  list(query: TransferListQuery): Promise<TransferList>;
+  byId(tenant: string, storeCode: string, transferId: string): Promise<TransferRow | undefined>;
+}
+
+export interface CustomerRecord {
+  tenant: string;
+  storeCode: string;
+  customerId: string;
+  customerNumber: string | null;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  loyaltyCardNumber: string | null;
+  registeredAt: string | null;
+  updatedAt: string | null;
+}
+
+export type CustomerLookupField = 'customerId' | 'customerNumber' | 'email' | 'phone' | 'loyaltyCardNumber';
+
+export interface CustomersQueries {
+  byId(tenant: string, storeCode: string, customerId: string): Promise<CustomerRecord | undefined>;
+  /** e-mail matches ignoring case; the others match exactly. First match by customerId when several. */
+  findBy(tenant: string, storeCode: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined>;
+}
+
+export interface LotRecord {
+  tenant: string;
+  storeCode: string;
+  customerId: string;
+  lotId: string;
+  type: 'adding' | 'p2p_adding';
+  state: LotViewState;
+  points: number;
+  remaining: number;
+  createdAt: string;
+  activatesAt: string | null;
+  expiresAt: string | null;
+  dueAt: string | null;
+  dueAction: 'activate' | 'expire' | null;
+}
+
+export interface DueLot {
+  tenant: string;
+  storeCode: string;
+  customerId: string;
+  lotId: string;
+  action: 'activate' | 'expire';
+  dueAt: string;
+}
+
+export interface LotsQueries {
+  /** lots whose activation or expiry is due at or before `at`, oldest first (the scheduler's work list) */
+  due(at: string, limit: number): Promise<DueLot[]>;
+  lots(tenant: string, storeCode: string, customerId: string): Promise<LotRecord[]>;
+  /** remaining of active lots expiring in (from, to]: the summary's "expiring in the next 30 days" */
+  expiringBetween(tenant: string, storeCode: string, customerId: string, from: string, to: string): Promise<number>;
+  /**
+   * Per UTC day in [fromDay, toDay]: remaining of lots scheduled to expire (active or pending lots with
+   * an expiresAt) or to activate (pending lots with an activatesAt). The histogram's futureDays.
+   */
+  scheduledPerDay(tenant: string, storeCode: string, kind: 'expiry' | 'activation', fromDay: string, toDay: string): Promise<Record<string, number>>;
+}
+
+export interface HistogramQueries {
+  /** day (YYYY-MM-DD) -> sum in hundredths, for days in [fromDay, toDay] that have a non-empty bucket */
+  days(tenant: string, storeCode: string, pointType: HistogramPointType, fromDay: string, toDay: string): Promise<Record<string, number>>;
+}
+
+export interface ReadModelQueries {
+  accounts: AccountsQueries;
+  transfers: TransfersQueries;
+  customers: CustomersQueries;
+  lots: LotsQueries;
+  histogram: HistogramQueries;
+}
+
+export type HistogramInterval = 'day' | 'month' | 'year';
+
+/**
+ * Rolls daily sums up to months (YYYY-MM) or years (YYYY) and fills every period in the range
+ * with 0, as the Open Loyalty histogram shows them.
+ */
+export function rollUpHistogram(days: Record<string, number>, interval: HistogramInterval, fromDay: string, toDay: string): Record<string, number> {
+  const keyOf = (day: string): string => (interval === 'day' ? day : interval === 'month' ? day.slice(0, 7) : day.slice(0, 4));
+  const out: Record<string, number> = {};
+  for (let t = Date.parse(`${fromDay}T00:00:00Z`), end = Date.parse(`${toDay}T00:00:00Z`); t <= end; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    const key = keyOf(day);
+    out[key] = (out[key] ?? 0) + (days[day] ?? 0);
+  }
+  return out;
+}
