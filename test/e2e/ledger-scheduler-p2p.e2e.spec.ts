@@ -143,6 +143,16 @@ describe('peer-to-peer transfers survive a crash between their two steps', () =>
     const self = await engine.http().post('/api/DEFAULT/admin/p2p-points-transfer').set(auth).send({ transfer: { sender: b, receiver: b, points: 1 } });
     expect(self.status).toBe(422);
     expect(self.body.code).toBe('p2p_to_self');
+
+    // a closed receiver is refused before the sender's points move
+    const closed = randomUUID();
+    await engine.app.get(PointsService).openAccount({ tenant: 'default', storeCode: 'DEFAULT', customerId: closed });
+    await engine.app.get(PointsService).closeAccount({ tenant: 'default', storeCode: 'DEFAULT', customerId: closed });
+    const refused = await engine.http().post('/api/DEFAULT/admin/p2p-points-transfer').set(auth).send({ transfer: { sender: b, receiver: closed, points: 5 } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('account_closed');
+    const sender = await engine.http().get(`/api/DEFAULT/customers/${b}/points`).set(auth).expect(200);
+    expect(sender.body).toMatchObject({ active: 100, p2pOut: 0 });
     await engine.close();
   });
 });

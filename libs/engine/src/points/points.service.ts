@@ -17,7 +17,7 @@ import { ProgressTracker } from '../progress-tracker';
 import { currentContext } from '../request-context';
 import { StoreSettingsService } from '../store-settings.service';
 import { CLOCK, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from '../tokens';
-import { AccountDecision, ExecuteOnPointsAccount } from './execute-on-account';
+import { AccountDecision, ExecuteOnPointsAccount, ExecuteOnPointsAccountHandler } from './execute-on-account';
 
 export interface TransferDetails {
   comment?: string;
@@ -45,6 +45,7 @@ export class PointsService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
     @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
+    private readonly accounts: ExecuteOnPointsAccountHandler,
   ) {}
 
   async addPoints(account: AccountKey, points: Hundredths, details: TransferDetails & LotDateOverrides = {}): Promise<{ transferId: string }> {
@@ -117,6 +118,12 @@ export class PointsService {
     const settings = await this.settings.get(store.tenant, store.storeCode);
     if (!settings.p2pAllowed) throw new LedgerError('p2p_not_allowed', `store ${store.storeCode} does not allow transfers between customers`);
     const sender = { ...store, customerId: senderId };
+    // the sender's half is stored first: refuse up front a receiver whose account can take nothing
+    const receiverState = (await this.accounts.load({ ...store, customerId: receiverId })).state;
+    if (receiverState.status === 'closed') throw new LedgerError('account_closed', `the account of customer ${receiverId} is closed`, { customerId: receiverId });
+    if (receiverState.status === 'unopened' && !settings.openAccountOnFirstAdd) {
+      throw new LedgerError('account_not_found', `customer ${receiverId} has no points account in store ${store.storeCode}`, { customerId: receiverId });
+    }
     const p2pId = this.newId('p2p');
     const transferId = this.newId('transfer');
     const sent = await this.execute(sender, {
