@@ -197,7 +197,10 @@ export class MongoProjectionStore implements ProjectionStore {
       else ops(change.collection).push({ updateMany: { filter, update: { $set: { ...change.set, [change.guardField]: change.position } } } });
     }
     for (const [name, list] of byCollection) {
-      if (list.length) await this.db.collection<StoredDoc>(name).bulkWrite(list, { ordered: true });
+      // in order, in slices: FerretDB slows down more than linearly with the size of one write command
+      for (let i = 0; i < list.length; i += 50) {
+        await this.db.collection<StoredDoc>(name).bulkWrite(list.slice(i, i + 50), { ordered: true });
+      }
     }
   }
 
@@ -209,7 +212,15 @@ export class MongoProjectionStore implements ProjectionStore {
       .then((info) => typeof info.ferretdbVersion === 'string')
       .catch(() => false);
     // FerretDB answers _id equality from its primary key but scans the collection for $in
-    if (await this.ferretDb) return (await Promise.all(ids.map((_id) => collection.findOne({ _id })))).filter((doc): doc is StoredDoc => doc !== null);
+    if (await this.ferretDb) {
+      const found: StoredDoc[] = [];
+      // a few at a time: a burst of connections makes FerretDB's SQLite backend stall
+      for (let i = 0; i < ids.length; i += 8) {
+        const docs = await Promise.all(ids.slice(i, i + 8).map((_id) => collection.findOne({ _id })));
+        for (const doc of docs) if (doc) found.push(doc);
+      }
+      return found;
+    }
     return collection.find({ _id: { $in: ids } }).toArray();
   }
 
