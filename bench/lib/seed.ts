@@ -9,6 +9,7 @@
  *     --db <file> --transfers 1000000 --customers 100000 [--days 60] [--tag 0]
  * Prints progress on stderr and one JSON line on stdout.
  */
+import { seededRandom } from '@app/read-models/testing/seeded-random';
 import { randomUUID } from 'node:crypto';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
 import type { NewEvent } from '@app/event-store';
@@ -33,18 +34,6 @@ function metadata(): EventMetadata {
   return { tenant: TENANT, storeCode: STORE, correlationId, causationId: correlationId, issuer: 'api', actor: 'bench-seed', schemaVersion: SCHEMA_VERSION };
 }
 
-/** Small deterministic PRNG, so two seeds of the same size hold the same amounts. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function main(): Promise<void> {
   const dbPath = arg('db');
   const transfers = Number(arg('transfers'));
@@ -55,7 +44,7 @@ async function main(): Promise<void> {
 
   const db = openSqlite(dbPath);
   const store = new SqliteEventStore(db);
-  const random = prng(42);
+  const random = seededRandom(42);
   const now = Date.now();
   const from = now - days * DAY;
   const rounds = Math.ceil(transfers / customers);

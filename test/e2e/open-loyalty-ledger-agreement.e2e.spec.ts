@@ -1,18 +1,7 @@
+import { seededRandom } from '@app/read-models/testing/seeded-random';
 import { randomUUID } from 'node:crypto';
 import { PointsAccountEvent, pointsAccountDecider, PointsAccountState, parsePointsAccountStream } from '@app/ledger';
 import { startTestEngine, TestEngine } from '../support/engine';
-
-/** A small deterministic PRNG (mulberry32), so a failing mix can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATE_NAMES = { active: 'active', pending: 'pending', expired: 'expired', cancelled: 'canceled' } as const;
 
@@ -27,7 +16,7 @@ describe('listing, summary and histogram agree with the ledger', () => {
 
   it('after a random mix of adds, spends, blocks, cancels, activations, expiries and p2p transfers', async () => {
     const seed = Number(process.env.MIX_SEED ?? 20240611);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
     const amount = () => (1 + Math.floor(next() * 4000)) / 100;
     const customers: string[] = Array.from({ length: 5 }, () => randomUUID());

@@ -1,3 +1,4 @@
+import { seededRandom } from './seeded-random';
 import type { NewEvent } from '@app/event-store/event-store.port';
 import type { Allocation, Restoration } from '@app/ledger/events';
 import { customerStream, pointsAccountStream } from '@app/ledger/streams';
@@ -49,18 +50,6 @@ export interface SimulationOptions {
   start?: string;
 }
 
-/** mulberry32: small, seedable, good enough for test data */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class LedgerSimulation {
   readonly appends: SimulatedAppend[] = [];
   eventCount = 0;
@@ -71,7 +60,7 @@ export class LedgerSimulation {
   private ids = 0;
 
   constructor(private readonly options: SimulationOptions) {
-    this.rand = random(options.seed ?? 42);
+    this.rand = seededRandom(options.seed ?? 42);
     this.clock = Date.parse(options.start ?? '2026-01-01T08:00:00.000Z');
   }
 
