@@ -39,7 +39,8 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
     options: AggregateServiceOptions = {},
   ) {
     this.maxConflictRetries = options.maxConflictRetries ?? 25;
-    this.cacheSize = options.cacheSize ?? 100_000;
+    // enough for the hot accounts of a busy store; folded states are cheap to rebuild from their streams
+    this.cacheSize = options.cacheSize ?? 10_000;
   }
 
   async load(streamId: string): Promise<Loaded<State>> {
