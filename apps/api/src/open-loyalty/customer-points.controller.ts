@@ -2,8 +2,7 @@ import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentStore, CustomerAccess, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { CLOCK, PROJECTION_PROGRESS, ProgressTracker, READ_MODELS } from '@app/engine';
-import type { ProjectionProgress } from '@app/engine';
+import { CLOCK, ProgressTracker, READ_MODELS } from '@app/engine';
 import { Clock, DAY_MS, LedgerError, toDecimal } from '@app/ledger';
 import type { ReadModelQueries } from '@app/read-models';
 import { CustomerIdParam } from './params.dto';
@@ -29,7 +28,6 @@ export class CustomerPointsController {
   constructor(
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -40,7 +38,7 @@ export class CustomerPointsController {
   @ApiOkResponse({ type: PointsSummaryResponse })
   async summary(@CurrentStore() record: StoreRecord, @Param() params: CustomerIdParam): Promise<PointsSummaryResponse> {
     // read-your-writes: a client that just changed points sees the change
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const { tenant, storeCode } = record;
     const account = await this.views.accounts.account(tenant, storeCode, params.customerId);
     if (!account) throw new LedgerError('account_not_found', `customer ${params.customerId} has no points account in store ${storeCode}`);

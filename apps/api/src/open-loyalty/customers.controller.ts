@@ -2,8 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentStore, CustomerAccess, CustomerNotFoundException, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { PROJECTION_PROGRESS, ProgressTracker, READ_MODELS } from '@app/engine';
-import type { ProjectionProgress } from '@app/engine';
+import { ProgressTracker, READ_MODELS } from '@app/engine';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
 import { RequestValidationError } from '../http/validation';
 import { CustomerRegistry, PROFILE_FIELDS, ProfileChange, ProfileField } from './customer-registry.service';
@@ -29,7 +28,6 @@ export class CustomersController {
     private readonly registry: CustomerRegistry,
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
   ) {}
 
   @Post()
@@ -58,7 +56,7 @@ export class CustomersController {
       const message = given.length ? `give only one of ${given.join(', ')}` : `give one of ${LOOKUP_FIELDS.join(', ')}`;
       throw new RequestValidationError((given.length ? given : LOOKUP_FIELDS).map((field) => ({ field, message })));
     }
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const found = await this.views.customers.findBy(store.tenant, store.storeCode, given[0], query[given[0]] as string);
     return { customers: found ? [toCustomerView(found)] : [], total: found ? 1 : 0 };
   }
@@ -87,7 +85,7 @@ export class CustomersController {
   }
 
   private async view(store: StoreRecord, customerId: string): Promise<CustomerView> {
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const record = await this.views.customers.byId(store.tenant, store.storeCode, customerId);
     if (!record) throw new CustomerNotFoundException(customerId);
     return toCustomerView(record);

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { currentContext, PointsService, PROJECTION_PROGRESS, ProgressTracker, READ_MODELS, runInContext } from '@app/engine';
-import type { ProjectionProgress } from '@app/engine';
+import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext } from '@app/engine';
 import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
 import type { StoreRecord } from '@app/auth';
@@ -61,7 +60,6 @@ export class PointsImportService {
     private readonly points: PointsService,
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
   ) {}
 
   /** Copies `upload` to a temp file, checking it on the way; throws XmlDocumentRefused. */
@@ -99,7 +97,7 @@ export class PointsImportService {
 
   async apply(store: StoreRecord, file: string): Promise<ImportResult> {
     // read-your-writes: customers registered just before the import are found
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const reader = new PointsTransferXmlReader();
     const decoder = new StringDecoder('utf8');
     const items: ImportItemResult[] = [];

@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTa
 import type { FastifyReply } from 'fastify';
 import { CurrentStore, CustomerAccess, Principal, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { PointsService, PROJECTION_PROGRESS, ProgressTracker, READ_MODELS } from '@app/engine';
-import type { ProjectionProgress } from '@app/engine';
+import { PointsService, ProgressTracker, READ_MODELS } from '@app/engine';
 import { formatPoints, parsePoints } from '@app/ledger';
 import type { ReadModelQueries } from '@app/read-models';
 import { CustomerNotFoundException } from '@app/auth';
@@ -23,7 +22,6 @@ export class PointsTransfersController {
     private readonly points: PointsService,
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
   ) {}
 
   @Post('points/transfer/add')
@@ -128,7 +126,7 @@ export class PointsTransfersController {
 
   /** "email/phone or uuid of customer", as the seed has it. */
   private async resolveCustomer(record: StoreRecord, reference: string): Promise<string> {
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const { tenant, storeCode } = record;
     const byId = await this.views.customers.byId(tenant, storeCode, reference);
     if (byId) return byId.customerId;

@@ -4,8 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CurrentStore, CustomerAccess, Principal, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { CLOCK, PROJECTION_PROGRESS, ProgressTracker, READ_MODELS } from '@app/engine';
-import type { ProjectionProgress } from '@app/engine';
+import { CLOCK, ProgressTracker, READ_MODELS } from '@app/engine';
 import { Clock, DAY_MS, toDecimal } from '@app/ledger';
 import { rollUpHistogram } from '@app/read-models';
 import type { HistogramInterval, HistogramPointType, ReadModelQueries, TransferListQuery } from '@app/read-models';
@@ -54,7 +53,6 @@ export class TransferQueriesController {
   constructor(
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -82,7 +80,7 @@ export class TransferQueriesController {
   @ApiOkResponse({ description: 'period -> points', schema: { type: 'object', additionalProperties: { type: 'number' }, example: { '2018-01-08': 0, '2018-01-09': 5 } } })
   async histogram(@CurrentStore() store: StoreRecord, @Query() query: HistogramQuery): Promise<Record<string, number>> {
     const { interval = 'day', lastDays = 30, futureDays = 0, pointType = 'earned' } = query;
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const now = this.clock.now().getTime();
     const today = utcDay(now);
     const fromDay = utcDay(now - (lastDays - 1) * DAY_MS);
@@ -100,7 +98,7 @@ export class TransferQueriesController {
   private async page(store: StoreRecord, query: CustomerTransferListQuery, filters: Partial<TransferListQuery>): Promise<TransferListResponse> {
     const outside = windowError(query.page, query.perPage);
     if (outside) throw new RequestValidationError([{ field: 'page', message: outside }]);
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const definedFilters = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined));
     const { rows, total } = await this.views.transfers.list({
       tenant: store.tenant,

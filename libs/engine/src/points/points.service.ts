@@ -16,7 +16,7 @@ import { deterministicUuid } from '../ids';
 import { ProgressTracker } from '../progress-tracker';
 import { currentContext } from '../request-context';
 import { StoreSettingsService } from '../store-settings.service';
-import { CLOCK, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from '../tokens';
+import { CLOCK, READ_MODELS } from '../tokens';
 import { AccountDecision, ExecuteOnPointsAccount, ExecuteOnPointsAccountHandler } from './execute-on-account';
 
 export interface TransferDetails {
@@ -44,7 +44,6 @@ export class PointsService {
     private readonly progress: ProgressTracker,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(PROJECTION_PROGRESS) private readonly projections: ProjectionProgress,
     private readonly accounts: ExecuteOnPointsAccountHandler,
   ) {}
 
@@ -164,7 +163,7 @@ export class PointsService {
 
   /** Which account a transfer belongs to, from the transfers view once it has seen our own writes. */
   async locateTransfer(store: StoreRef, transferId: string): Promise<AccountKey> {
-    await this.projections.waitFor(this.progress.lastAppended);
+    await this.progress.caughtUp();
     const row = await this.views.transfers.byId(store.tenant, store.storeCode, transferId);
     if (!row) throw new LedgerError('transfer_not_found', `transfer ${transferId} was not found`, { transferId });
     return { tenant: store.tenant, storeCode: store.storeCode, customerId: row.customerId };
