@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { NewEvent, StoredEvent } from '@app/event-store/event-store.port';
+import { openSqlite, SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
+import { SqliteEventStore } from '@app/event-store/sqlite/sqlite-event-store';
+import { pointsAccountStream } from '@app/ledger/streams';
+import type { CollectionSpec, ViewDocument } from './documents';
+import type { Projection, ProjectionContext } from './projection';
+import { ALL_PROJECTIONS, ProjectionRunner } from './projection-runner';
+import { SqliteProjectionStore, sqliteTableName } from './sqlite/sqlite-projection-store';
+
+/** The live machinery over a real SQLite file: one subscription, one transaction per wake-up, read-your-writes. */
+const PROBED: CollectionSpec = { name: 'probe_seen', fields: { firstCheckpoint: 'integer' }, indexes: [] };
+const FRAGILE: CollectionSpec = { name: 'fragile_seen', fields: { type: 'text' }, indexes: [] };
+
+function added(transferId: string): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'PointsAdded',
+    data: { transferId, type: 'adding', points: 100, state: 'active', createdAt: '2026-01-01T00:00:00.000Z' },
+    metadata: { tenant: 'acme', storeCode: 'DEFAULT', issuer: 'api' },
+  };
+}
+
+const stream = (customerId: string): string => pointsAccountStream({ tenant: 'acme', storeCode: 'DEFAULT', customerId });
+
+describe('ProjectionRunner over SQLite', () => {
+  let dir: string;
+  let file: string;
+  let db: SqliteDatabase;
+  let events: SqliteEventStore;
+  let store: SqliteProjectionStore;
+  let runner: ProjectionRunner | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'runner-'));
+    file = join(dir, 'loyalty.db');
+    db = openSqlite(file);
+    events = new SqliteEventStore(db, { pollIntervalMs: 20 });
+    store = new SqliteProjectionStore(db);
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await runner?.stop();
+    runner = undefined;
+    await events.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies a wake-up batch to every projection in one transaction, each with its own checkpoint row', async () => {
+    // a second connection sees only committed data: while the probe (last in line) applies an event,
+    // the first projection's checkpoint must not have moved yet, because both commit together
+    const reader = new Database(file, { readonly: true });
+    const firstCheckpoint = reader.prepare(`SELECT position FROM projection_checkpoints WHERE name = ?`);
+    const probe: Projection = {
+      name: 'probe',
+      collections: [PROBED],
+      apply(event: StoredEvent, ctx: ProjectionContext): void {
+        const seen = (firstCheckpoint.get(ALL_PROJECTIONS[0].name) as { position: number }).position;
+        ctx.change<ViewDocument & { firstCheckpoint: number }>(PROBED, `e${event.position}`, event.position, () => ({ id: '', position: event.position, firstCheckpoint: seen }));
+      },
+    };
+    try {
+      await events.appendToStream(stream('anna'), [added('a1'), added('a2')]);
+      const before = await events.appendToStream(stream('bob'), [added('b1')]);
+      runner = new ProjectionRunner(events, store, [...ALL_PROJECTIONS, probe]);
+      await runner.start();
+      await runner.waitFor(before.position);
+      const later = await events.appendToStream(stream('anna'), [added('a3'), added('a4')]);
+      await runner.waitFor(later.position);
+
+      const seen = db.prepare(`SELECT position, firstCheckpoint FROM "${sqliteTableName(PROBED)}" ORDER BY position`).all() as Array<{ position: number; firstCheckpoint: number }>;
+      expect(seen.map((row) => row.position)).toEqual([1, 2, 3, 4, 5]);
+      // each event was applied while the customers checkpoint still stood before its batch
+      for (const row of seen) expect(row.firstCheckpoint).toBeLessThan(row.position);
+      const checkpoints = await store.checkpoints(runner.list());
+      expect(checkpoints.map((checkpoint) => checkpoint.position)).toEqual(runner.list().map(() => later.position));
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('rolls back a projection that throws on its own, while the others of the same wake-up commit', async () => {
+    let failOn: string | undefined = 'boom';
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: [FRAGILE],
+      apply(event: StoredEvent, ctx: ProjectionContext): void {
+        const transferId = (event.data as { transferId: string }).transferId;
+        ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type: event.type }));
+        if (transferId === failOn) throw new Error(`cannot project ${transferId}`);
+      },
+    };
+    runner = new ProjectionRunner(events, store, [ALL_PROJECTIONS[1], fragile], { retryDelayMs: 10 });
+    await runner.start();
+    const head = (await events.appendToStream(stream('anna'), [added('ok'), added('boom')])).position;
+    await runner.waitFor(head, { names: [ALL_PROJECTIONS[1].name] });
+
+    const fragileRows = (): string[] => (db.prepare(`SELECT id FROM "${sqliteTableName(FRAGILE)}" ORDER BY id`).all() as Array<{ id: string }>).map((row) => row.id);
+    // 'ok' came in the same batch as 'boom': rolled back with it
+    expect(fragileRows()).toEqual([]);
+    expect((await store.checkpoint('fragile')).position).toBe(-1);
+    const status = await runner.status();
+    expect(status.find((s) => s.name === 'fragile')?.lastError).toBe('cannot project boom');
+    expect(status.find((s) => s.name === ALL_PROJECTIONS[1].name)).toMatchObject({ checkpoint: head, lastError: null });
+
+    // fixed: the loop goes back to the lowest checkpoint and the fragile projection catches up
+    failOn = undefined;
+    await runner.waitFor(head);
+    expect(fragileRows()).toEqual(['boom', 'ok']);
+    expect((await runner.status()).every((s) => s.lastError === null && s.checkpoint === head)).toBe(true);
+  });
+
+  it('waitFor with the loop in this process resolves on its commit, without a timer', async () => {
+    runner = new ProjectionRunner(events, store);
+    await runner.start();
+    const first = await events.appendToStream(stream('anna'), [added('a1')]);
+    await runner.waitFor(first.position);
+
+    // no timer can fire from here on: only the loop's own notification can resolve the wait
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'Date', 'hrtime'] });
+    const appended = await events.appendToStream(stream('anna'), [added('a2')]);
+    await runner.waitFor(appended.position, { timeoutMs: 60_000 });
+    expect((await store.checkpoints(runner.list())).every((checkpoint) => checkpoint.position >= appended.position)).toBe(true);
+    jest.useRealTimers();
+  });
+
+  it('waitFor needs nothing for START, and times out while no loop runs', async () => {
+    runner = new ProjectionRunner(events, store);
+    await runner.prepare();
+    // nothing appended and no loop: a position at or before START needs nothing
+    await runner.waitFor(-1, { timeoutMs: 0 });
+    const position = (await events.appendToStream(stream('anna'), [added('a1')])).position;
+    await expect(runner.waitFor(position, { timeoutMs: 50 })).rejects.toThrow(/did not reach position/);
+  });
+});
