@@ -11,6 +11,7 @@ import type { CollectionSpec, ViewDocument } from './documents';
 import type { Projection, ProjectionContext } from './projection';
 import { ALL_PROJECTIONS, ProjectionRunner } from './projection-runner';
 import { SqliteProjectionStore, sqliteTableName } from './sqlite/sqlite-projection-store';
+import { LedgerSimulation } from './testing/ledger-simulation';
 
 /** The live machinery over a real SQLite file: one subscription, one transaction per wake-up, read-your-writes. */
 const PROBED: CollectionSpec = { name: 'probe_seen', fields: { firstCheckpoint: 'integer' }, indexes: [] };
@@ -136,5 +137,51 @@ describe('ProjectionRunner over SQLite', () => {
     await runner.waitFor(-1, { timeoutMs: 0 });
     const position = (await events.appendToStream(stream('anna'), [added('a1')])).position;
     await expect(runner.waitFor(position, { timeoutMs: 50 })).rejects.toThrow(/did not reach position/);
+  });
+
+  it('projections that never ran catch up a long log as a rebuild, to the same views as the live path, and then follow live', async () => {
+    const simulation = LedgerSimulation.run({ events: 3_000, seed: 17 });
+    for (const append of simulation.appends) await events.appendToStream(append.streamId, append.events);
+    const head = await events.headPosition();
+    const snapshot = (): Record<string, unknown[]> =>
+      Object.fromEntries(
+        ALL_PROJECTIONS.flatMap((projection) => projection.collections).map((collection) => [
+          collection.name,
+          db.prepare(`SELECT * FROM "${sqliteTableName(collection)}" ORDER BY id`).all(),
+        ]),
+      );
+    const indexes = (): string[] =>
+      (db.prepare(`SELECT tbl_name AS t, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name, sql`).all() as Array<{ t: string; sql: string }>).map(
+        (row) => `${row.t} ${row.sql.slice(row.sql.indexOf('('))}`,
+      );
+
+    runner = new ProjectionRunner(events, store, ALL_PROJECTIONS, { catchUpAsRebuildFrom: 0 });
+    await runner.start();
+    await runner.waitFor(head);
+    await runner.stop();
+    const live = snapshot();
+    const liveIndexes = indexes();
+    const indexNames = (): string[] => (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers' AND sql IS NOT NULL`).all() as Array<{ name: string }>).map((row) => row.name);
+    const liveIndexNames = indexNames();
+    for (const projection of ALL_PROJECTIONS) {
+      for (const collection of projection.collections) db.exec(`DELETE FROM "${sqliteTableName(collection)}"`);
+    }
+    db.exec(`UPDATE projection_checkpoints SET position = -1, updated_at = NULL`);
+
+    runner = new ProjectionRunner(events, store, ALL_PROJECTIONS, { catchUpAsRebuildFrom: 1_000 });
+    await runner.start();
+    await runner.waitFor(head);
+    // swapped in: no shadow table or rebuild checkpoint left behind, every index in place
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%__rebuild'`).all()).toEqual([]);
+    expect(db.prepare(`SELECT name FROM projection_checkpoints WHERE name LIKE '%__rebuild'`).all()).toEqual([]);
+    expect(indexes()).toEqual(liveIndexes);
+    // a new table generation (index names carry it): the views were rebuilt and swapped in, not filled in place
+    expect(indexNames().filter((name) => liveIndexNames.includes(name))).toEqual([]);
+    expect(snapshot()).toEqual(live);
+    expect(live.transfers.length).toBeGreaterThan(500);
+
+    const position = (await events.appendToStream(stream('after'), [added('after-catch-up')])).position;
+    await runner.waitFor(position);
+    expect(db.prepare(`SELECT value FROM transfers WHERE transferId = 'after-catch-up'`).get()).toEqual({ value: 100 });
   });
 });

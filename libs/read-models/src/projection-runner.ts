@@ -64,6 +64,12 @@ export interface ProjectionRunnerOptions {
   /** pause after a failing batch before retrying from the stored checkpoint */
   retryDelayMs?: number;
   lagCountLimit?: number;
+  /**
+   * SQLite: projections that never ran (checkpoint START) behind at least this many events catch up
+   * as a rebuild (shadow tables without their secondary indexes, built once at the end, then swapped
+   * in) instead of through the live tables and every index; 0 turns it off.
+   */
+  catchUpAsRebuildFrom?: number;
 }
 
 /** A projection the live loop of this process runs. */
@@ -95,6 +101,7 @@ export class ProjectionRunner {
   private readonly rebuildBatchSize: number;
   private readonly retryDelayMs: number;
   private readonly lagCountLimit: number;
+  private readonly catchUpAsRebuildFrom: number;
 
   constructor(
     private readonly events: EventStore,
@@ -107,6 +114,7 @@ export class ProjectionRunner {
     this.rebuildBatchSize = options.rebuildBatchSize ?? 20_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.lagCountLimit = options.lagCountLimit ?? 100_000;
+    this.catchUpAsRebuildFrom = options.catchUpAsRebuildFrom ?? 50_000;
   }
 
   list(): string[] {
@@ -221,6 +229,7 @@ export class ProjectionRunner {
           if (result.error !== undefined) throw result.error;
           if (result.rewoundTo !== undefined) throw new Error(`rebuild of ${projections[i].name} was moved by another process`);
         });
+        if (this.stopping && this.loops.size) throw new Error('stopped');
         after = batch[batch.length - 1].position;
         done += batch.length;
         report(Math.max(total, done));
@@ -258,14 +267,23 @@ export class ProjectionRunner {
     const projections = [...this.projections.values()];
     const names = projections.map((projection) => projection.name);
     const states = names.map((name) => this.loops.get(name) as LoopState);
+    let firstRound = true;
     while (!this.stopping) {
       let subscription: EventSubscription | undefined;
       let failed = false;
       try {
         const stored = await this.store.checkpoints(names);
         stored.forEach((checkpoint, i) => (states[i].applied = checkpoint.position));
+        if (firstRound) {
+          firstRound = false;
+          const fresh = projections.filter((_, i) => states[i].applied === START);
+          if (fresh.length && (await this.catchUpByRebuild(fresh))) continue;
+        }
+        if (this.stopping) break;
         subscription = this.events.subscribeToAll({ after: Math.min(...states.map((state) => state.applied)), batchSize: this.batchSize });
         this.subscription = subscription;
+        // stop() may have come while the checkpoints were read: it could not close this one
+        if (this.stopping) break;
         for await (const batch of subscription) {
           const results = await this.store.applyBatches(
             projections.map((projection, i) => ({ projection, expectedAfter: states[i].applied })),
@@ -294,6 +312,23 @@ export class ProjectionRunner {
         if (this.subscription === subscription) this.subscription = undefined;
       }
       if (failed && !this.stopping) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+    }
+  }
+
+  /** Replays projections that never ran as a rebuild when the log is long enough for that to pay; false when it did not. */
+  private async catchUpByRebuild(projections: Projection[]): Promise<boolean> {
+    if (this.store.kind !== 'sqlite' || this.catchUpAsRebuildFrom <= 0) return false;
+    if ((await this.events.headPosition()) - START < this.catchUpAsRebuildFrom) return false;
+    try {
+      await this.rebuildTogether(projections);
+      return true;
+    } catch (error) {
+      // e.g. stopped, or a rebuild from another process got in the way: the live catch-up takes over
+      for (const projection of projections) {
+        const state = this.loops.get(projection.name);
+        if (state && !this.stopping) state.lastError = `catch-up by rebuild: ${(error as Error).message}`;
+      }
+      return false;
     }
   }
 

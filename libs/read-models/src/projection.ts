@@ -108,6 +108,7 @@ export class WorkingSet implements ProjectionContext {
     // a second change by the same event (e.g. one bucket hit twice) applies; a stored one at or after it does not
     const changedByThisEvent = this.working.get(collection.name)?.get(id)?.doc?.position === position;
     if (current && current.position >= position && !changedByThisEvent) return;
+    // a copy: projections may change what they get in place, and the stored before-image must stay as it was
     const result = next(current ? { ...current } : undefined);
     if (result === undefined) return;
     let changes = this.working.get(collection.name);
@@ -116,7 +117,10 @@ export class WorkingSet implements ProjectionContext {
       if (current) changes.set(id, { collection, doc: null, deletedAt: position });
       return;
     }
-    changes.set(id, { collection, doc: { ...result, id, position } });
+    // the result is the projection's own new object (or that copy): stamped in place rather than copied again
+    result.id = id;
+    result.position = position;
+    changes.set(id, { collection, doc: result });
   }
 
   updateWhere(collection: CollectionSpec, match: Record<string, string>, set: Record<string, FieldValue>, guardField: string, position: number): void {
