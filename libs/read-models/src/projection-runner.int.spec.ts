@@ -184,4 +184,41 @@ describe('ProjectionRunner over SQLite', () => {
     await runner.waitFor(position);
     expect(db.prepare(`SELECT value FROM transfers WHERE transferId = 'after-catch-up'`).get()).toEqual({ value: 100 });
   });
+
+  it('commits projection batches without an fsync of their own and leaves the connection at FULL for event appends', async () => {
+    const seen: number[] = [];
+    const probe: Projection = {
+      name: 'probe',
+      collections: [PROBED],
+      apply(event: StoredEvent): void {
+        seen.push(db.pragma('synchronous', { simple: true }) as number);
+      },
+    };
+    await events.appendToStream(stream('anna'), [added('a1')]);
+    const all = await events.readAll();
+    await store.prepare(probe);
+    await store.applyBatches([{ projection: probe, expectedAfter: -1 }], all);
+    const strict = new SqliteProjectionStore(db, { relaxedSync: false });
+    await strict.applyBatches([{ projection: probe, expectedAfter: -1 }], [...all, { ...all[0], position: all[0].position + 1 }]);
+    // NORMAL (1) inside the batch's transaction, FULL (2) again outside; FULL throughout when turned off
+    expect(seen).toEqual([1, 2]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('gives a rebuild a larger page cache, and the connection its own back after the swap', async () => {
+    const seen: number[] = [];
+    const probe: Projection = {
+      name: 'probe',
+      collections: [PROBED],
+      apply(): void {
+        seen.push(db.pragma('cache_size', { simple: true }) as number);
+      },
+    };
+    const before = db.pragma('cache_size', { simple: true }) as number;
+    await events.appendToStream(stream('anna'), [added('a1')]);
+    runner = new ProjectionRunner(events, new SqliteProjectionStore(db, { rebuildCacheMiB: 64 }), [probe]);
+    await runner.rebuild('probe');
+    expect(seen).toEqual([-64 * 1024]);
+    expect(db.pragma('cache_size', { simple: true })).toBe(before);
+  });
 });

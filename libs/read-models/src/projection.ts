@@ -150,14 +150,28 @@ export class WorkingSet implements ProjectionContext {
   }
 }
 
+/** `new Date(x).toISOString()` gives back exactly such a string; it is what events carry almost always */
+const CANONICAL_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** UTC day (YYYY-MM-DD) of an ISO time; parsing, not a clock read, so replays give the same day. */
 export function utcDay(time: string): string {
-  return new Date(time).toISOString().slice(0, 10);
+  return (CANONICAL_UTC.test(time) && isRealDay(time) ? time : new Date(time).toISOString()).slice(0, 10);
 }
 
 /** Normalizes an event time to UTC ISO, so stored times compare as text. */
 export function utcTime(time: string | undefined | null): string | null {
-  return time ? new Date(time).toISOString() : null;
+  if (!time) return null;
+  // already canonical: parsing and printing it again would give the same text
+  return CANONICAL_UTC.test(time) && isRealDay(time) ? time : new Date(time).toISOString();
+}
+
+/** Day 29-31 exists in that month (Date would roll 2026-02-30 over into March) */
+function isRealDay(time: string): boolean {
+  const day = Number(time.slice(8, 10));
+  if (day <= 28) return true;
+  const year = Number(time.slice(0, 4));
+  const month = Number(time.slice(5, 7));
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 export function isPositive(value: unknown): value is number {

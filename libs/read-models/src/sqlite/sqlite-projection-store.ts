@@ -37,7 +37,21 @@ interface TableStatements {
 export interface SqliteProjectionStoreOptions {
   /** wall clock for the checkpoint's updatedAt (runner bookkeeping, never view data) */
   now?: () => Date;
+  /**
+   * Commit batches with synchronous=NORMAL (no fsync of their own) when the connection runs FULL;
+   * default true. See `applyBatchesNow` for why that is safe.
+   */
+  relaxedSync?: boolean;
+  /**
+   * Page cache of the connection while a rebuild runs (MiB), when larger than its own; default 128.
+   * A replay inserts at random places in big primary-key B-trees, which a small cache reads back from
+   * the file again and again. Put back when the last rebuild is swapped in or dropped.
+   */
+  rebuildCacheMiB?: number;
 }
+
+/** PRAGMA synchronous levels */
+const SYNC_NORMAL = 1;
 
 /**
  * Views, checkpoints and rebuild shadows of the embedded profile, in the same SQLite file as the
@@ -50,6 +64,11 @@ export class SqliteProjectionStore implements ProjectionStore {
   /** UPDATE and bulk statements by their SQL; cleared with `statements` when tables are renamed or dropped */
   private readonly updates = new Map<string, Statement<FieldValue[]>>();
   private readonly now: () => Date;
+  private readonly relaxedSync: boolean;
+  private readonly rebuildCacheMiB: number;
+  /** projections with a rebuild under way through this store, and the cache_size to put back after */
+  private readonly rebuilding = new Set<string>();
+  private cacheSizeBefore: number | undefined;
   private readonly selectCheckpoint: Statement<[string], CheckpointRow>;
   private readonly selectCheckpoints: Statement<[], CheckpointRow & { name: string }>;
   private readonly updateCheckpoint: Statement<[GlobalPosition, string, string]>;
@@ -64,6 +83,8 @@ export class SqliteProjectionStore implements ProjectionStore {
     options: SqliteProjectionStoreOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.relaxedSync = options.relaxedSync ?? true;
+    this.rebuildCacheMiB = options.rebuildCacheMiB ?? 128;
     db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT)`);
     // the checkpoint table is never renamed or dropped, so these live as long as the store
     this.selectCheckpoint = db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`);
@@ -115,7 +136,31 @@ export class SqliteProjectionStore implements ProjectionStore {
    * commit together, and one that throws is rolled back alone.
    */
   applyBatchesNow(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget = 'live'): BatchItemResult[] {
-    return this.applyAll.immediate(items, events, target);
+    return this.withRelaxedSync(() => this.applyAll.immediate(items, events, target));
+  }
+
+  /**
+   * Runs a projection commit without an fsync of its own. Safe because: in WAL mode synchronous=NORMAL
+   * never corrupts the file, it can only lose the newest commits on power loss; a projection commit
+   * holds views and checkpoints together, so losing it only puts the checkpoints back, and the events
+   * it came from are replayed. The WAL is one append-only file, so the next FULL commit (every event
+   * append) syncs these frames too, and an append acknowledged after it is as durable as ever.
+   */
+  private withRelaxedSync<T>(run: () => T): T {
+    if (!this.relaxedSync || this.db.inTransaction) return run();
+    // PRAGMA synchronous reads and sets the level while being prepared, so a prepared statement would not do
+    const previous = this.db.pragma('synchronous', { simple: true }) as number;
+    if (previous <= SYNC_NORMAL) return run();
+    this.setSync(SYNC_NORMAL);
+    try {
+      return run();
+    } finally {
+      this.setSync(previous);
+    }
+  }
+
+  private setSync(level: number): void {
+    this.db.exec(`PRAGMA synchronous = ${Math.trunc(level)}`);
   }
 
   private applyToAll(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget): BatchItemResult[] {
@@ -152,6 +197,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   }
 
   async prepareRebuild(projection: Projection): Promise<void> {
+    this.beginRebuildCache(projection);
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
@@ -172,6 +218,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
+    this.endRebuildCache(projection);
     return this.db
       .transaction((): GlobalPosition => {
         const rebuilt = this.readCheckpoint(checkpointKey(projection.name, 'rebuild'));
@@ -192,12 +239,31 @@ export class SqliteProjectionStore implements ProjectionStore {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
+    this.endRebuildCache(projection);
     this.db
       .transaction(() => {
         for (const collection of projection.collections) this.db.exec(`DROP TABLE IF EXISTS ${quote(sqliteTableName(collection, 'rebuild'))}`);
         this.db.prepare(`DELETE FROM ${CHECKPOINTS} WHERE name = ?`).run(checkpointKey(projection.name, 'rebuild'));
       })
       .immediate();
+  }
+
+  private beginRebuildCache(projection: Projection): void {
+    if (!this.rebuilding.size) {
+      const current = this.db.pragma('cache_size', { simple: true }) as number;
+      // negative: KiB; positive: pages
+      const currentKiB = current < 0 ? -current : (current * (this.db.pragma('page_size', { simple: true }) as number)) / 1024;
+      const wantedKiB = Math.trunc(this.rebuildCacheMiB * 1024);
+      this.cacheSizeBefore = wantedKiB > currentKiB ? current : undefined;
+      if (this.cacheSizeBefore !== undefined) this.db.exec(`PRAGMA cache_size = -${wantedKiB}`);
+    }
+    this.rebuilding.add(projection.name);
+  }
+
+  private endRebuildCache(projection: Projection): void {
+    if (!this.rebuilding.delete(projection.name) || this.rebuilding.size) return;
+    if (this.cacheSizeBefore !== undefined) this.db.exec(`PRAGMA cache_size = ${Math.trunc(this.cacheSizeBefore)}`);
+    this.cacheSizeBefore = undefined;
   }
 
   private readCheckpoint(key: string): StoredCheckpoint {
