@@ -55,8 +55,9 @@ const SYNC_NORMAL = 1;
 
 /**
  * Views, checkpoints and rebuild shadows of the embedded profile, in the same SQLite file as the
- * events. A batch's view changes and its checkpoint commit in one IMMEDIATE transaction, so a
- * crash leaves either both or neither; another process (the CLI) can rebuild against the same file.
+ * events. A batch's view changes and checkpoints, for every projection it is applied to, commit in
+ * one IMMEDIATE transaction, so a crash leaves either both or neither; another process (the CLI) can
+ * rebuild against the same file. Statements are prepared once (table ones again after a swap).
  */
 export class SqliteProjectionStore implements ProjectionStore {
   readonly kind = 'sqlite' as const;
