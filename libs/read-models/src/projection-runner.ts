@@ -111,7 +111,7 @@ export class ProjectionRunner {
   ) {
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     this.batchSize = options.batchSize ?? 2_000;
-    this.rebuildBatchSize = options.rebuildBatchSize ?? 20_000;
+    this.rebuildBatchSize = options.rebuildBatchSize ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.lagCountLimit = options.lagCountLimit ?? 100_000;
     this.catchUpAsRebuildFrom = options.catchUpAsRebuildFrom ?? 50_000;

@@ -43,7 +43,7 @@ export interface SqliteProjectionStoreOptions {
    */
   relaxedSync?: boolean;
   /**
-   * Page cache of the connection while a rebuild runs (MiB), when larger than its own; default 128.
+   * Page cache of the connection while a rebuild runs (MiB), when larger than its own; default 64.
    * A replay inserts at random places in big primary-key B-trees, which a small cache reads back from
    * the file again and again. Put back when the last rebuild is swapped in or dropped.
    */
@@ -85,7 +85,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   ) {
     this.now = options.now ?? (() => new Date());
     this.relaxedSync = options.relaxedSync ?? true;
-    this.rebuildCacheMiB = options.rebuildCacheMiB ?? 128;
+    this.rebuildCacheMiB = options.rebuildCacheMiB ?? 64;
     db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT)`);
     // the checkpoint table is never renamed or dropped, so these live as long as the store
     this.selectCheckpoint = db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`);
