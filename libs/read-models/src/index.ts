@@ -6,7 +6,8 @@
  *   const db = openSqlite(file);
  *   const store = new SqliteProjectionStore(db);
  *   const runner = new ProjectionRunner(new SqliteEventStore(db), store);   // ALL_PROJECTIONS
- *   await runner.start();                       // catch up from each checkpoint, then follow live
+ *   await runner.start();                       // catch up from each checkpoint, then follow live:
+ *                                               // one subscription, one transaction per batch for all projections
  *   const views = new SqliteReadModels(db);     // accounts, transfers, customers, lots, histogram
  * Distributed: MongoProjectionStore(db) + MongoReadModels(db) over the same projections.
  *

@@ -8,6 +8,10 @@ import { lotsProjection } from './projections/lots.projection';
 import { transfersProjection } from './projections/transfers.projection';
 
 const START: GlobalPosition = -1;
+/** waitFor with the loop in this process: woken by its commits; this poll only backs that up */
+const IN_PROCESS_SAFETY_POLL_MS = 250;
+/** waitFor with the loop in another process (projector, CLI): nothing wakes it but this poll */
+const OTHER_PROCESS_POLL_MS = 25;
 
 /** Every projection of the engine, in the order `rebuild('all')` runs them. */
 export const ALL_PROJECTIONS: ReadonlyArray<Projection> = [
@@ -60,11 +64,17 @@ export interface ProjectionRunnerOptions {
   /** pause after a failing batch before retrying from the stored checkpoint */
   retryDelayMs?: number;
   lagCountLimit?: number;
+  /**
+   * SQLite: projections that never ran (checkpoint START) behind at least this many events catch up
+   * as a rebuild (shadow tables without their secondary indexes, built once at the end, then swapped
+   * in) instead of through the live tables and every index; 0 turns it off.
+   */
+  catchUpAsRebuildFrom?: number;
 }
 
-interface Loop {
-  subscription?: EventSubscription;
-  done: Promise<void>;
+/** A projection the live loop of this process runs. */
+interface LoopState {
+  /** the checkpoint this process last committed or read for it */
   applied: GlobalPosition;
   lastError: string | null;
 }
@@ -82,13 +92,16 @@ interface Loop {
  */
 export class ProjectionRunner {
   private readonly projections: Map<string, Projection>;
-  private readonly loops = new Map<string, Loop>();
+  private readonly loops = new Map<string, LoopState>();
+  private loopDone: Promise<void> = Promise.resolve();
+  private subscription: EventSubscription | undefined;
   private readonly wakers = new Set<() => void>();
   private stopping = false;
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
   private readonly retryDelayMs: number;
   private readonly lagCountLimit: number;
+  private readonly catchUpAsRebuildFrom: number;
 
   constructor(
     private readonly events: EventStore,
@@ -98,9 +111,10 @@ export class ProjectionRunner {
   ) {
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     this.batchSize = options.batchSize ?? 2_000;
-    this.rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
+    this.rebuildBatchSize = options.rebuildBatchSize ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.lagCountLimit = options.lagCountLimit ?? 100_000;
+    this.catchUpAsRebuildFrom = options.catchUpAsRebuildFrom ?? 50_000;
   }
 
   list(): string[] {
@@ -111,23 +125,20 @@ export class ProjectionRunner {
     for (const projection of this.projections.values()) await this.store.prepare(projection);
   }
 
+  /** Runs every projection in this process: one subscription, and one batch applied to all of them per wake-up. */
   async start(): Promise<void> {
+    if (this.loops.size) return;
     this.stopping = false;
     await this.prepare();
-    for (const projection of this.projections.values()) {
-      if (this.loops.has(projection.name)) continue;
-      const loop: Loop = { done: Promise.resolve(), applied: START, lastError: null };
-      this.loops.set(projection.name, loop);
-      loop.done = this.run(projection, loop);
-    }
+    for (const name of this.projections.keys()) this.loops.set(name, { applied: START, lastError: null });
+    this.loopDone = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    const loops = [...this.loops.values()];
-    await Promise.all(loops.map((loop) => loop.subscription?.close()));
+    await this.subscription?.close();
     this.wake();
-    await Promise.all(loops.map((loop) => loop.done));
+    await this.loopDone;
     this.loops.clear();
   }
 
@@ -151,17 +162,23 @@ export class ProjectionRunner {
     return out;
   }
 
-  /** Resolves when every projection's stored checkpoint is at or after `position`; rejects after timeoutMs. */
+  /**
+   * Resolves when every projection's stored checkpoint is at or after `position`; rejects after timeoutMs.
+   * Always judged on the stored checkpoints (one read): a rebuild swapped in by another process moves them.
+   * When this process runs those projections, it waits for its own loop's commits and nothing else
+   * (a slow safety poll aside); otherwise it polls, since the loop is elsewhere (projector, CLI rebuild).
+   */
   async waitFor(position: GlobalPosition, options: { timeoutMs?: number; names?: readonly string[] } = {}): Promise<void> {
+    if (position <= START) return;
     const deadline = performance.now() + (options.timeoutMs ?? 10_000);
     const names = options.names ?? this.list();
     for (;;) {
-      const behind: string[] = [];
-      for (const name of names) {
-        // always the stored checkpoint: the loop may run in another process, and a swapped-in rebuild moves it
-        if ((await this.store.checkpoint(name)).position < position) behind.push(name);
-      }
+      const stored = await this.store.checkpoints(names);
+      const behind = names.filter((_, i) => stored[i].position < position);
       if (!behind.length) return;
+      const inProcess = behind.every((name) => this.loops.has(name));
+      // a stored checkpoint behind what this process's loop applied: a rebuild was swapped in elsewhere; go back to it now
+      if (names.some((name, i) => stored[i].position < (this.loops.get(name)?.applied ?? START))) void this.subscription?.close();
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`projections ${behind.join(', ')} did not reach position ${position} in time`);
       await new Promise<void>((resolve) => {
@@ -170,7 +187,7 @@ export class ProjectionRunner {
           this.wakers.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, Math.min(left, 25));
+        const timer = setTimeout(wake, Math.min(left, inProcess ? IN_PROCESS_SAFETY_POLL_MS : OTHER_PROCESS_POLL_MS));
         this.wakers.add(wake);
       });
     }
@@ -182,7 +199,7 @@ export class ProjectionRunner {
     return this.rebuildTogether(targets as Projection[], onProgress);
   }
 
-  /** One replay of the log feeds every projection being rebuilt: each batch is read and decoded once. */
+  /** One replay of the log feeds every projection being rebuilt: each batch is read and decoded once and applied in one transaction. */
   private async rebuildTogether(projections: Projection[], onProgress?: (progress: RebuildProgress) => void): Promise<RebuildReport[]> {
     const label = projections.length === 1 ? projections[0].name : 'all';
     for (const projection of projections) {
@@ -203,14 +220,20 @@ export class ProjectionRunner {
       for (;;) {
         const batch = await this.events.readAll({ after, maxCount: this.rebuildBatchSize });
         if (!batch.length) break;
-        for (const projection of projections) {
-          const result = await this.store.applyBatch(projection, batch, after, 'rebuild');
-          if (result.rewoundTo !== undefined) throw new Error(`rebuild of ${projection.name} was moved by another process`);
-        }
+        const results = await this.store.applyBatches(
+          projections.map((projection) => ({ projection, expectedAfter: after })),
+          batch,
+          'rebuild',
+        );
+        results.forEach((result, i) => {
+          if (result.error !== undefined) throw result.error;
+          if (result.rewoundTo !== undefined) throw new Error(`rebuild of ${projections[i].name} was moved by another process`);
+        });
+        if (this.stopping && this.loops.size) throw new Error('stopped');
         after = batch[batch.length - 1].position;
         done += batch.length;
         report(Math.max(total, done));
-        // let this process's API and live loops breathe between batches
+        // let this process's API and live loop breathe between batches
         await new Promise((resolve) => setImmediate(resolve));
       }
     };
@@ -225,6 +248,8 @@ export class ProjectionRunner {
         const checkpoint = await this.store.swapRebuild(projection);
         reports.push({ name: projection.name, events: done, seconds: (performance.now() - started) / 1000, checkpoint });
       }
+      // this process's loop goes back to the swapped-in checkpoints at once
+      void this.subscription?.close();
       this.wake();
       return reports;
     } catch (error) {
@@ -233,30 +258,77 @@ export class ProjectionRunner {
     }
   }
 
-  private async run(projection: Projection, loop: Loop): Promise<void> {
+  /**
+   * The live loop: subscribes after the lowest checkpoint and hands each batch to every projection at
+   * once (the store skips what a projection already holds). A projection that fails or was moved back
+   * (a rebuild swapped in) sends the loop back to the lowest stored checkpoint, after a pause on failure.
+   */
+  private async run(): Promise<void> {
+    const projections = [...this.projections.values()];
+    const names = projections.map((projection) => projection.name);
+    const states = names.map((name) => this.loops.get(name) as LoopState);
+    let firstRound = true;
     while (!this.stopping) {
       let subscription: EventSubscription | undefined;
+      let failed = false;
       try {
-        let expected = (await this.store.checkpoint(projection.name)).position;
-        loop.applied = expected;
-        subscription = this.events.subscribeToAll({ after: expected, batchSize: this.batchSize });
-        loop.subscription = subscription;
+        const stored = await this.store.checkpoints(names);
+        stored.forEach((checkpoint, i) => (states[i].applied = checkpoint.position));
+        if (firstRound) {
+          firstRound = false;
+          const fresh = projections.filter((_, i) => states[i].applied === START);
+          if (fresh.length && (await this.catchUpByRebuild(fresh))) continue;
+        }
+        if (this.stopping) break;
+        subscription = this.events.subscribeToAll({ after: Math.min(...states.map((state) => state.applied)), batchSize: this.batchSize });
+        this.subscription = subscription;
+        // stop() may have come while the checkpoints were read: it could not close this one
+        if (this.stopping) break;
         for await (const batch of subscription) {
-          const result = await this.store.applyBatch(projection, batch, expected);
-          // the checkpoint went back (a rebuild was swapped in): subscribe again from there
-          if (result.rewoundTo !== undefined) break;
-          expected = result.checkpoint;
-          loop.applied = expected;
-          loop.lastError = null;
+          const results = await this.store.applyBatches(
+            projections.map((projection, i) => ({ projection, expectedAfter: states[i].applied })),
+            batch,
+          );
+          let resubscribe = false;
+          results.forEach((result, i) => {
+            if (result.error !== undefined) {
+              states[i].lastError = (result.error as Error)?.message ?? String(result.error);
+              failed = true;
+            } else if (result.rewoundTo !== undefined) {
+              resubscribe = true;
+            } else {
+              states[i].applied = result.checkpoint;
+              states[i].lastError = null;
+            }
+          });
           this.wake();
-          if (this.stopping) break;
+          if (failed || resubscribe || this.stopping) break;
         }
       } catch (error) {
-        loop.lastError = (error as Error).message;
-        if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+        for (const state of states) state.lastError = (error as Error).message;
+        failed = true;
       } finally {
         await subscription?.close();
+        if (this.subscription === subscription) this.subscription = undefined;
       }
+      if (failed && !this.stopping) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+    }
+  }
+
+  /** Replays projections that never ran as a rebuild when the log is long enough for that to pay; false when it did not. */
+  private async catchUpByRebuild(projections: Projection[]): Promise<boolean> {
+    if (this.store.kind !== 'sqlite' || this.catchUpAsRebuildFrom <= 0) return false;
+    if ((await this.events.headPosition()) - START < this.catchUpAsRebuildFrom) return false;
+    try {
+      await this.rebuildTogether(projections);
+      return true;
+    } catch (error) {
+      // e.g. stopped, or a rebuild from another process got in the way: the live catch-up takes over
+      for (const projection of projections) {
+        const state = this.loops.get(projection.name);
+        if (state && !this.stopping) state.lastError = `catch-up by rebuild: ${(error as Error).message}`;
+      }
+      return false;
     }
   }
 

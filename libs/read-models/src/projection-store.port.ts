@@ -23,6 +23,18 @@ export interface BatchResult {
   rewoundTo?: GlobalPosition;
 }
 
+/** One projection's part of a shared batch: where the caller believes its checkpoint is. */
+export interface BatchItem {
+  projection: Projection;
+  /** the checkpoint the caller subscribed from (or the previous result) */
+  expectedAfter: GlobalPosition;
+}
+
+/** One projection's outcome of a shared batch; `error` set: it applied nothing and its checkpoint stayed. */
+export interface BatchItemResult extends BatchResult {
+  error?: unknown;
+}
+
 /**
  * Where projections keep their views and checkpoints. SQLite commits a batch's view changes and
  * its checkpoint in one transaction; MongoDB writes idempotent, position-guarded changes and then
@@ -38,6 +50,14 @@ export interface ProjectionStore {
    * `expectedAfter` is the checkpoint the caller subscribed from (or the previous result).
    */
   applyBatch(projection: Projection, events: StoredEvent[], expectedAfter: GlobalPosition, target?: ProjectionTarget): Promise<BatchResult>;
+  /**
+   * The same batch for several projections (results in the same order). SQLite applies them in one
+   * transaction, each projection in its own savepoint with its own checkpoint row: a projection that
+   * throws leaves the others' changes in. MongoDB applies them one after the other.
+   */
+  applyBatches(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target?: ProjectionTarget): Promise<BatchItemResult[]>;
+  /** several checkpoints at once (one query), in the order of `names` */
+  checkpoints(names: ReadonlyArray<string>, target?: ProjectionTarget): Promise<StoredCheckpoint[]>;
   /** fresh, empty shadow tables/collections and a rebuild checkpoint at START */
   prepareRebuild(projection: Projection): Promise<void>;
   /** after the bulk of the replay: builds what the rebuild deferred (indexes), without blocking writers for long */

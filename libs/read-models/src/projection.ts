@@ -108,6 +108,7 @@ export class WorkingSet implements ProjectionContext {
     // a second change by the same event (e.g. one bucket hit twice) applies; a stored one at or after it does not
     const changedByThisEvent = this.working.get(collection.name)?.get(id)?.doc?.position === position;
     if (current && current.position >= position && !changedByThisEvent) return;
+    // a copy: projections may change what they get in place, and the stored before-image must stay as it was
     const result = next(current ? { ...current } : undefined);
     if (result === undefined) return;
     let changes = this.working.get(collection.name);
@@ -116,7 +117,10 @@ export class WorkingSet implements ProjectionContext {
       if (current) changes.set(id, { collection, doc: null, deletedAt: position });
       return;
     }
-    changes.set(id, { collection, doc: { ...result, id, position } });
+    // the result is the projection's own new object (or that copy): stamped in place rather than copied again
+    result.id = id;
+    result.position = position;
+    changes.set(id, { collection, doc: result });
   }
 
   updateWhere(collection: CollectionSpec, match: Record<string, string>, set: Record<string, FieldValue>, guardField: string, position: number): void {
@@ -146,14 +150,28 @@ export class WorkingSet implements ProjectionContext {
   }
 }
 
+/** `new Date(x).toISOString()` gives back exactly such a string; it is what events carry almost always */
+const CANONICAL_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** UTC day (YYYY-MM-DD) of an ISO time; parsing, not a clock read, so replays give the same day. */
 export function utcDay(time: string): string {
-  return new Date(time).toISOString().slice(0, 10);
+  return (CANONICAL_UTC.test(time) && isRealDay(time) ? time : new Date(time).toISOString()).slice(0, 10);
 }
 
 /** Normalizes an event time to UTC ISO, so stored times compare as text. */
 export function utcTime(time: string | undefined | null): string | null {
-  return time ? new Date(time).toISOString() : null;
+  if (!time) return null;
+  // already canonical: parsing and printing it again would give the same text
+  return CANONICAL_UTC.test(time) && isRealDay(time) ? time : new Date(time).toISOString();
+}
+
+/** Day 29-31 exists in that month (Date would roll 2026-02-30 over into March) */
+function isRealDay(time: string): boolean {
+  const day = Number(time.slice(8, 10));
+  if (day <= 28) return true;
+  const year = Number(time.slice(0, 4));
+  const month = Number(time.slice(5, 7));
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 export function isPositive(value: unknown): value is number {

@@ -2,7 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Db, Document } from 'mongodb';
 import type { GlobalPosition, StoredEvent } from '@app/event-store/event-store.port';
 import { CollectionSpec, ViewDocument, withNulls } from '../documents';
 import { BulkChange, DocumentChange, LoadedDocuments, Projection, WorkingSet } from '../projection';
-import type { BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
+import type { BatchItem, BatchItemResult, BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
 
 const START: GlobalPosition = -1;
 export const MONGO_CHECKPOINTS = 'projection_checkpoints';
@@ -66,12 +66,12 @@ export class MongoProjectionStore implements ProjectionStore {
     this.dropOldGenerationAfterMs = options.dropOldGenerationAfterMs ?? 5_000;
   }
 
-  private get checkpoints(): Collection<MongoCheckpoint> {
+  private get checkpointCollection(): Collection<MongoCheckpoint> {
     return this.db.collection<MongoCheckpoint>(MONGO_CHECKPOINTS);
   }
 
   async prepare(projection: Projection): Promise<void> {
-    await this.checkpoints.updateOne(
+    await this.checkpointCollection.updateOne(
       { _id: projection.name },
       { $setOnInsert: { position: START, generation: 0, updatedAt: null } },
       { upsert: true },
@@ -85,6 +85,29 @@ export class MongoProjectionStore implements ProjectionStore {
     return { position, updatedAt };
   }
 
+  async checkpoints(names: ReadonlyArray<string>, target: ProjectionTarget = 'live'): Promise<StoredCheckpoint[]> {
+    const keys = names.map((name) => checkpointKey(name, target));
+    const found = new Map((await this.checkpointCollection.find({ _id: { $in: keys } }).toArray()).map((doc) => [doc._id, doc]));
+    return keys.map((key) => {
+      const doc = found.get(key);
+      return doc ? { position: doc.position, updatedAt: doc.updatedAt } : { position: START, updatedAt: null };
+    });
+  }
+
+  /** No multi-document transactions here: the projections run side by side, each failing on its own. */
+  async applyBatches(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget = 'live'): Promise<BatchItemResult[]> {
+    return Promise.all(
+      items.map(async ({ projection, expectedAfter }): Promise<BatchItemResult> => {
+        try {
+          return await this.applyBatch(projection, events, expectedAfter, target);
+        } catch (error) {
+          const stored = await this.readCheckpoint(projection.name, target).catch(() => undefined);
+          return { checkpoint: stored?.position ?? expectedAfter, applied: 0, error };
+        }
+      }),
+    );
+  }
+
   async applyBatch(projection: Projection, events: StoredEvent[], expectedAfter: GlobalPosition, target: ProjectionTarget = 'live'): Promise<BatchResult> {
     const key = checkpointKey(projection.name, target);
     const stored = await this.readCheckpoint(projection.name, target);
@@ -94,7 +117,7 @@ export class MongoProjectionStore implements ProjectionStore {
     while (next < fresh.length) next = await this.applyWorkingSet(projection, fresh, next, stored.generation);
     const last = events.length ? events[events.length - 1].position : stored.position;
     const checkpoint = Math.max(stored.position, last);
-    const moved = await this.checkpoints.updateOne(
+    const moved = await this.checkpointCollection.updateOne(
       { _id: key, position: stored.position, generation: stored.generation },
       { $set: { position: checkpoint, updatedAt: this.now().toISOString() } },
     );
@@ -110,7 +133,7 @@ export class MongoProjectionStore implements ProjectionStore {
     const live = await this.readCheckpoint(projection.name, 'live');
     const generation = live.generation + 1;
     for (const collection of projection.collections) await this.dropIfExists(mongoCollectionName(collection, generation));
-    await this.checkpoints.replaceOne(
+    await this.checkpointCollection.replaceOne(
       { _id: checkpointKey(projection.name, 'rebuild') },
       { position: START, generation, updatedAt: null },
       { upsert: true },
@@ -126,12 +149,12 @@ export class MongoProjectionStore implements ProjectionStore {
     const live = await this.readCheckpoint(projection.name, 'live');
     const rebuilt = await this.readCheckpoint(projection.name, 'rebuild');
     // One document update moves readers and the runner to the rebuilt generation at once.
-    const swapped = await this.checkpoints.updateOne(
+    const swapped = await this.checkpointCollection.updateOne(
       { _id: projection.name, generation: live.generation },
       { $set: { position: rebuilt.position, generation: rebuilt.generation, updatedAt: this.now().toISOString() } },
     );
     if (swapped.matchedCount === 0) throw new Error(`projection ${projection.name}: another rebuild swapped first`);
-    await this.checkpoints.deleteOne({ _id: checkpointKey(projection.name, 'rebuild') });
+    await this.checkpointCollection.deleteOne({ _id: checkpointKey(projection.name, 'rebuild') });
     const drop = async (): Promise<void> => {
       for (const collection of projection.collections) await this.dropIfExists(mongoCollectionName(collection, live.generation));
     };
@@ -141,10 +164,10 @@ export class MongoProjectionStore implements ProjectionStore {
   }
 
   async dropRebuild(projection: Projection): Promise<void> {
-    const rebuild = await this.checkpoints.findOne({ _id: checkpointKey(projection.name, 'rebuild') });
+    const rebuild = await this.checkpointCollection.findOne({ _id: checkpointKey(projection.name, 'rebuild') });
     if (!rebuild) return;
     for (const collection of projection.collections) await this.dropIfExists(mongoCollectionName(collection, rebuild.generation));
-    await this.checkpoints.deleteOne({ _id: checkpointKey(projection.name, 'rebuild') });
+    await this.checkpointCollection.deleteOne({ _id: checkpointKey(projection.name, 'rebuild') });
   }
 
   /** Runs events from `start` through one working set (until a bulk change closes it) and stores it; returns the next index. */
@@ -225,7 +248,7 @@ export class MongoProjectionStore implements ProjectionStore {
   }
 
   private async readCheckpoint(name: string, target: ProjectionTarget): Promise<MongoCheckpoint> {
-    const doc = await this.checkpoints.findOne({ _id: checkpointKey(name, target) });
+    const doc = await this.checkpointCollection.findOne({ _id: checkpointKey(name, target) });
     return doc ?? { _id: checkpointKey(name, target), position: START, generation: 0, updatedAt: null };
   }
 

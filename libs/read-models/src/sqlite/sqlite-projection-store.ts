@@ -1,10 +1,10 @@
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { GlobalPosition, StoredEvent } from '@app/event-store/event-store.port';
 import type { SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
 import type { CollectionSpec, FieldValue, ViewDocument } from '../documents';
 import { BulkChange, Projection, WorkingSet } from '../projection';
-import type { BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
+import type { BatchItem, BatchItemResult, BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
 
 const START: GlobalPosition = -1;
 const CHECKPOINTS = 'projection_checkpoints';
@@ -22,6 +22,11 @@ function quote(identifier: string): string {
   return `"${identifier.replace(/"/g, '""')}"`;
 }
 
+interface CheckpointRow {
+  position: number;
+  updated_at: string | null;
+}
+
 interface TableStatements {
   select: Statement<[string], Record<string, FieldValue>>;
   upsert: Statement<FieldValue[]>;
@@ -32,25 +37,65 @@ interface TableStatements {
 export interface SqliteProjectionStoreOptions {
   /** wall clock for the checkpoint's updatedAt (runner bookkeeping, never view data) */
   now?: () => Date;
+  /**
+   * Commit batches with synchronous=NORMAL (no fsync of their own) when the connection runs FULL;
+   * default true. See `applyBatchesNow` for why that is safe.
+   */
+  relaxedSync?: boolean;
+  /**
+   * Page cache of the connection while a rebuild runs (MiB), when larger than its own; default 64.
+   * A replay inserts at random places in big primary-key B-trees, which a small cache reads back from
+   * the file again and again. Put back when the last rebuild is swapped in or dropped.
+   */
+  rebuildCacheMiB?: number;
 }
+
+/** PRAGMA synchronous levels */
+const SYNC_NORMAL = 1;
 
 /**
  * Views, checkpoints and rebuild shadows of the embedded profile, in the same SQLite file as the
- * events. A batch's view changes and its checkpoint commit in one IMMEDIATE transaction, so a
- * crash leaves either both or neither; another process (the CLI) can rebuild against the same file.
+ * events. A batch's view changes and checkpoints, for every projection it is applied to, commit in
+ * one IMMEDIATE transaction, so a crash leaves either both or neither; another process (the CLI) can
+ * rebuild against the same file. Statements are prepared once (table ones again after a swap).
  */
 export class SqliteProjectionStore implements ProjectionStore {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, TableStatements>();
+  /** UPDATE and bulk statements by their SQL; cleared with `statements` when tables are renamed or dropped */
   private readonly updates = new Map<string, Statement<FieldValue[]>>();
   private readonly now: () => Date;
+  private readonly relaxedSync: boolean;
+  private readonly rebuildCacheMiB: number;
+  /** projections with a rebuild under way through this store, and the cache_size to put back after */
+  private readonly rebuilding = new Set<string>();
+  private cacheSizeBefore: number | undefined;
+  private readonly selectCheckpoint: Statement<[string], CheckpointRow>;
+  private readonly selectCheckpoints: Statement<[], CheckpointRow & { name: string }>;
+  private readonly updateCheckpoint: Statement<[GlobalPosition, string, string]>;
+  private readonly applyAll: Transaction<(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget) => BatchItemResult[]>;
+  /** nested in `applyAll`: a savepoint per projection */
+  private readonly applyOne: Transaction<
+    (projection: Projection, events: StoredEvent[], stored: GlobalPosition, key: string, target: ProjectionTarget, updatedAt: string) => BatchResult
+  >;
 
   constructor(
     readonly db: SqliteDatabase,
     options: SqliteProjectionStoreOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.relaxedSync = options.relaxedSync ?? true;
+    this.rebuildCacheMiB = options.rebuildCacheMiB ?? 64;
     db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT)`);
+    // the checkpoint table is never renamed or dropped, so these live as long as the store
+    this.selectCheckpoint = db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`);
+    this.selectCheckpoints = db.prepare(`SELECT name, position, updated_at FROM ${CHECKPOINTS}`);
+    this.updateCheckpoint = db.prepare(`UPDATE ${CHECKPOINTS} SET position = ?, updated_at = ? WHERE name = ?`);
+    this.applyAll = db.transaction((items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget) => this.applyToAll(items, events, target));
+    this.applyOne = db.transaction(
+      (projection: Projection, events: StoredEvent[], stored: GlobalPosition, key: string, target: ProjectionTarget, updatedAt: string) =>
+        this.applyOneNow(projection, events, stored, key, target, updatedAt),
+    );
   }
 
   async prepare(projection: Projection): Promise<void> {
@@ -70,32 +115,90 @@ export class SqliteProjectionStore implements ProjectionStore {
     return this.applyBatchNow(projection, events, expectedAfter, target);
   }
 
+  async applyBatches(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget = 'live'): Promise<BatchItemResult[]> {
+    return this.applyBatchesNow(items, events, target);
+  }
+
+  async checkpoints(names: ReadonlyArray<string>, target: ProjectionTarget = 'live'): Promise<StoredCheckpoint[]> {
+    const stored = this.readCheckpoints();
+    return names.map((name) => stored.get(checkpointKey(name, target)) ?? { position: START, updatedAt: null });
+  }
+
   /** Synchronous form, for callers that already hold the thread (benchmarks, the CLI). */
   applyBatchNow(projection: Projection, events: StoredEvent[], expectedAfter: GlobalPosition, target: ProjectionTarget = 'live'): BatchResult {
-    const key = checkpointKey(projection.name, target);
-    const run = this.db.transaction((): BatchResult => {
-      const stored = this.readCheckpoint(key).position;
-      if (stored < expectedAfter) return { checkpoint: stored, applied: 0, rewoundTo: stored };
-      const last = events.length ? events[events.length - 1].position : stored;
-      // Another writer (a swapped-in rebuild, a second runner) may already hold part of the batch.
-      const fresh = events.filter((event) => event.position > stored);
-      let workingSet = this.newWorkingSet(target);
-      for (const event of fresh) {
-        projection.apply(event, workingSet);
-        if (workingSet.closed) {
-          this.flush(workingSet, target);
-          workingSet = this.newWorkingSet(target);
-        }
+    const [{ error, ...result }] = this.applyBatchesNow([{ projection, expectedAfter }], events, target);
+    if (error !== undefined) throw error;
+    return result;
+  }
+
+  /**
+   * One IMMEDIATE transaction (one commit) for every projection of the batch. Each projection runs
+   * in its own savepoint and moves its own checkpoint row in it, so its views and checkpoint still
+   * commit together, and one that throws is rolled back alone.
+   */
+  applyBatchesNow(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget = 'live'): BatchItemResult[] {
+    return this.withRelaxedSync(() => this.applyAll.immediate(items, events, target));
+  }
+
+  /**
+   * Runs a projection commit without an fsync of its own. Safe because: in WAL mode synchronous=NORMAL
+   * never corrupts the file, it can only lose the newest commits on power loss; a projection commit
+   * holds views and checkpoints together, so losing it only puts the checkpoints back, and the events
+   * it came from are replayed. The WAL is one append-only file, so the next FULL commit (every event
+   * append) syncs these frames too, and an append acknowledged after it is as durable as ever.
+   */
+  private withRelaxedSync<T>(run: () => T): T {
+    if (!this.relaxedSync || this.db.inTransaction) return run();
+    // PRAGMA synchronous reads and sets the level while being prepared, so a prepared statement would not do
+    const previous = this.db.pragma('synchronous', { simple: true }) as number;
+    if (previous <= SYNC_NORMAL) return run();
+    this.setSync(SYNC_NORMAL);
+    try {
+      return run();
+    } finally {
+      this.setSync(previous);
+    }
+  }
+
+  private setSync(level: number): void {
+    this.db.exec(`PRAGMA synchronous = ${Math.trunc(level)}`);
+  }
+
+  private applyToAll(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget): BatchItemResult[] {
+    const stored = this.readCheckpoints();
+    const updatedAt = this.now().toISOString();
+    return items.map(({ projection, expectedAfter }): BatchItemResult => {
+      const key = checkpointKey(projection.name, target);
+      const position = stored.get(key)?.position ?? START;
+      if (position < expectedAfter) return { checkpoint: position, applied: 0, rewoundTo: position };
+      try {
+        return this.applyOne(projection, events, position, key, target, updatedAt);
+      } catch (error) {
+        return { checkpoint: position, applied: 0, error };
       }
-      this.flush(workingSet, target);
-      const checkpoint = Math.max(stored, last);
-      this.db.prepare(`UPDATE ${CHECKPOINTS} SET position = ?, updated_at = ? WHERE name = ?`).run(checkpoint, this.now().toISOString(), key);
-      return { checkpoint, applied: fresh.length };
     });
-    return run.immediate();
+  }
+
+  private applyOneNow(projection: Projection, events: StoredEvent[], stored: GlobalPosition, key: string, target: ProjectionTarget, updatedAt: string): BatchResult {
+    const last = events.length ? events[events.length - 1].position : stored;
+    // Another writer (a swapped-in rebuild, a second runner) may already hold part of the batch.
+    const fresh = events.length && events[0].position > stored ? events : events.filter((event) => event.position > stored);
+    let workingSet = this.newWorkingSet(target);
+    for (const event of fresh) {
+      projection.apply(event, workingSet);
+      if (workingSet.closed) {
+        this.flush(workingSet, target);
+        workingSet = this.newWorkingSet(target);
+      }
+    }
+    this.flush(workingSet, target);
+    const checkpoint = Math.max(stored, last);
+    if (checkpoint !== stored || fresh.length) this.updateCheckpoint.run(checkpoint, updatedAt, key);
+    return { checkpoint, applied: fresh.length };
   }
 
   async prepareRebuild(projection: Projection): Promise<void> {
+    this.beginRebuildCache(projection);
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
@@ -116,6 +219,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
+    this.endRebuildCache(projection);
     return this.db
       .transaction((): GlobalPosition => {
         const rebuilt = this.readCheckpoint(checkpointKey(projection.name, 'rebuild'));
@@ -136,6 +240,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
     this.updates.clear();
+    this.endRebuildCache(projection);
     this.db
       .transaction(() => {
         for (const collection of projection.collections) this.db.exec(`DROP TABLE IF EXISTS ${quote(sqliteTableName(collection, 'rebuild'))}`);
@@ -144,11 +249,34 @@ export class SqliteProjectionStore implements ProjectionStore {
       .immediate();
   }
 
+  private beginRebuildCache(projection: Projection): void {
+    if (!this.rebuilding.size) {
+      const current = this.db.pragma('cache_size', { simple: true }) as number;
+      // negative: KiB; positive: pages
+      const currentKiB = current < 0 ? -current : (current * (this.db.pragma('page_size', { simple: true }) as number)) / 1024;
+      const wantedKiB = Math.trunc(this.rebuildCacheMiB * 1024);
+      this.cacheSizeBefore = wantedKiB > currentKiB ? current : undefined;
+      if (this.cacheSizeBefore !== undefined) this.db.exec(`PRAGMA cache_size = -${wantedKiB}`);
+    }
+    this.rebuilding.add(projection.name);
+  }
+
+  private endRebuildCache(projection: Projection): void {
+    if (!this.rebuilding.delete(projection.name) || this.rebuilding.size) return;
+    if (this.cacheSizeBefore !== undefined) this.db.exec(`PRAGMA cache_size = ${Math.trunc(this.cacheSizeBefore)}`);
+    this.cacheSizeBefore = undefined;
+  }
+
   private readCheckpoint(key: string): StoredCheckpoint {
-    const row = this.db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`).get(key) as
-      | { position: number; updated_at: string | null }
-      | undefined;
+    const row = this.selectCheckpoint.get(key);
     return row ? { position: row.position, updatedAt: row.updated_at } : { position: START, updatedAt: null };
+  }
+
+  /** every checkpoint row (a handful) in one statement */
+  private readCheckpoints(): Map<string, StoredCheckpoint> {
+    const out = new Map<string, StoredCheckpoint>();
+    for (const row of this.selectCheckpoints.all()) out.set(row.name, { position: row.position, updatedAt: row.updated_at });
+    return out;
   }
 
   private createTable(collection: CollectionSpec, target: ProjectionTarget): void {
@@ -201,13 +329,7 @@ export class SqliteProjectionStore implements ProjectionStore {
 
   private updateStatement(collection: CollectionSpec, target: ProjectionTarget, columns: string[]): Statement<FieldValue[]> {
     const table = sqliteTableName(collection, target);
-    const key = `${table}\u0000${columns.join(',')}`;
-    let statement = this.updates.get(key);
-    if (!statement) {
-      statement = this.db.prepare<FieldValue[]>(`UPDATE ${quote(table)} SET ${columns.map((column) => `${quote(column)} = ?`).join(', ')} WHERE id = ?`);
-      this.updates.set(key, statement);
-    }
-    return statement;
+    return this.cachedStatement(`UPDATE ${quote(table)} SET ${columns.map((column) => `${quote(column)} = ?`).join(', ')} WHERE id = ?`);
   }
 
   private newWorkingSet(target: ProjectionTarget): WorkingSet {
@@ -240,13 +362,23 @@ export class SqliteProjectionStore implements ProjectionStore {
     const where = [...matchFields.map((field) => `${quote(field)} = ?`), `${quote(bulk.guardField)} < ?`].join(' AND ');
     const matchValues = [...matchFields.map((field) => bulk.match[field]), bulk.position];
     if (bulk.kind === 'deleteWhere') {
-      this.db.prepare(`DELETE FROM ${table} WHERE ${where}`).run(...matchValues);
+      this.cachedStatement(`DELETE FROM ${table} WHERE ${where}`).run(...matchValues);
       return;
     }
     const set = { ...(bulk.set ?? {}), [bulk.guardField]: bulk.position };
     const setFields = Object.keys(set);
-    this.db
-      .prepare(`UPDATE ${table} SET ${setFields.map((field) => `${quote(field)} = ?`).join(', ')} WHERE ${where}`)
-      .run(...setFields.map((field) => set[field]), ...matchValues);
+    this.cachedStatement(`UPDATE ${table} SET ${setFields.map((field) => `${quote(field)} = ?`).join(', ')} WHERE ${where}`).run(
+      ...setFields.map((field) => set[field]),
+      ...matchValues,
+    );
+  }
+
+  private cachedStatement(sql: string): Statement<FieldValue[]> {
+    let statement = this.updates.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<FieldValue[]>(sql);
+      this.updates.set(sql, statement);
+    }
+    return statement;
   }
 }
