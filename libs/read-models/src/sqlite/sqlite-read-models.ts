@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
 import {
   ACCOUNTS,
@@ -35,6 +36,14 @@ import { planTransferList, toAccountSummary, toCustomerRecord, toLotRecord, toTr
 
 const q = (identifier: string): string => `"${identifier}"`;
 
+export interface SqliteReadModelsOptions {
+  /**
+   * A filtered listing whose matches number fewer than this is read through the filter's index and
+   * sorted; with more, the sort column's index is walked instead. Default: the 10,000-result window.
+   */
+  sortMatchesBelow?: number;
+}
+
 /** Queries over the live SQLite views; a swapped-in rebuild is seen by the next query (same table names). */
 export class SqliteReadModels implements ReadModelQueries {
   readonly accounts: AccountsQueries;
@@ -42,8 +51,14 @@ export class SqliteReadModels implements ReadModelQueries {
   readonly customers: CustomersQueries;
   readonly lots: LotsQueries;
   readonly histogram: HistogramQueries;
+  private readonly statements = new Map<string, Statement>();
+  private readonly sortMatchesBelow: number;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    options: SqliteReadModelsOptions = {},
+  ) {
+    this.sortMatchesBelow = options.sortMatchesBelow ?? TRANSFERS_RESULT_WINDOW;
     this.accounts = {
       account: async (tenant, storeCode, customerId) => {
         const doc = this.db.prepare(`SELECT * FROM ${ACCOUNTS.name} WHERE id = ?`).get(accountDocId(tenant, storeCode, customerId)) as AccountDocument | undefined;
@@ -122,29 +137,87 @@ export class SqliteReadModels implements ReadModelQueries {
     };
   }
 
+  /**
+   * One count (capped at the result window, over a covering index) and one page read, whose access
+   * path is chosen here rather than left to SQLite's guesses (without statistics it prefers walking the
+   * sort index for any LIMIT, which reads every row of the store for a customer's listing):
+   * - a filter index that also gives the order (one filter value, sorted by that column or by the
+   *   default createdAt): a plain walk of that index;
+   * - otherwise, when the filters match fewer rows than the window (`sortMatchesBelow`): read the matches
+   *   through the filter index and sort them (`+column` keeps SQLite off the sort index), at most 10,000 rows;
+   * - otherwise (many matches, or no filter): walk the sort index and filter as it goes (`+column`
+   *   keeps SQLite off the filter indexes); the page ends within the window.
+   */
   private listTransfers(query: TransferListQuery): TransferList {
     const plan = planTransferList(query);
-    const clauses: string[] = [];
-    const params: Array<string | number> = [];
-    for (const [field, value] of plan.equals) {
-      clauses.push(`${q(field)} = ?`);
-      params.push(value);
-    }
-    for (const [field, values] of plan.anyOf) {
-      clauses.push(`${q(field)} IN (${values.map(() => '?').join(',')})`);
-      params.push(...values);
-    }
-    const where = clauses.join(' AND ');
+    const [tenantFilter, storeFilter, ...filters] = plan.equals;
     const direction = plan.descending ? 'DESC' : 'ASC';
-    const rows = plan.limit
-      ? (this.db
-          .prepare(`SELECT * FROM ${TRANSFERS.name} WHERE ${where} ORDER BY ${q(plan.sortField)} ${direction}, transferId ${direction} LIMIT ? OFFSET ?`)
-          .all(...params, plan.limit, plan.offset) as TransferDocument[])
-      : [];
-    const { total } = this.db
-      .prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM ${TRANSFERS.name} WHERE ${where} LIMIT ?)`)
-      .get(...params, TRANSFERS_RESULT_WINDOW) as { total: number };
+    /** the WHERE clause; `+column` (same value, no index) for the columns SQLite must not search an index by */
+    const where = (indexable: (field: string) => boolean): { sql: string; params: Array<string | number> } => {
+      const sql: string[] = [];
+      const params: Array<string | number> = [];
+      const column = (field: string): string => `${indexable(field) ? '' : '+'}${q(field)}`;
+      for (const [field, value] of [tenantFilter, storeFilter, ...filters]) {
+        sql.push(`${column(field)} = ?`);
+        params.push(value);
+      }
+      for (const [field, values] of plan.anyOf) {
+        sql.push(`${column(field)} IN (${values.map(() => '?').join(',')})`);
+        params.push(...values);
+      }
+      return { sql: sql.join(' AND '), params };
+    };
+    // the filter whose index drives the read: the first customer filter, else a state or type filter
+    const driving = filters.length ? filters[0][0] : plan.anyOf.length === 1 ? plan.anyOf[0][0] : undefined;
+    const drivingValues = filters.length ? 1 : plan.anyOf.length === 1 ? plan.anyOf[0][1].length : 0;
+    const byDriving = (field: string): boolean => driving === undefined || field === 'tenant' || field === 'storeCode' || field === driving;
+    // counted through the driving filter's index alone (covering: no row is read)
+    const counted = where(byDriving);
+    const { total } = this.statement(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM ${TRANSFERS.name} WHERE ${counted.sql} LIMIT ?)`).get(
+      ...counted.params,
+      TRANSFERS_RESULT_WINDOW,
+    ) as { total: number };
+    if (!plan.limit || plan.offset >= total) return { rows: [], total };
+
+    const inIndexOrder = driving !== undefined && drivingValues === 1 && (plan.sortField === 'createdAt' || plan.sortField === driving);
+    const orderBy = (first: string): string => [first, ...plan.order.slice(1).map(q)].map((term) => `${term} ${direction}`).join(', ');
+    let sql: string;
+    let params: Array<string | number>;
+    if (inIndexOrder) {
+      // (tenant, storeCode, driving, createdAt, transferId) gives the rows in order: read the page off it
+      const filtered = where((field) => field === 'tenant' || field === 'storeCode' || field === driving);
+      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
+      params = filtered.params;
+    } else if ((filters.length || plan.anyOf.length) && total < this.sortMatchesBelow) {
+      // fewer matches than the window: read them through a filter index and sort them
+      const filtered = where(byDriving);
+      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(`+${q(plan.sortField)}`)} LIMIT ? OFFSET ?`;
+      params = filtered.params;
+    } else if (plan.sortField === 'transferId') {
+      // the primary key (tenant:storeCode:transferId) is in transferId order within a store; tenant and store are checked on each row
+      const prefix = `${tenantFilter[1]}:${storeFilter[1]}:`;
+      const filtered = where(() => false);
+      sql = `SELECT * FROM ${TRANSFERS.name} WHERE id > ? AND id < ? AND ${filtered.sql} ORDER BY ${orderBy('id')} LIMIT ? OFFSET ?`;
+      params = [prefix, `${prefix.slice(0, -1)};`, ...filtered.params];
+    } else {
+      // many matches (or no filter): walk (tenant, storeCode, sortField, createdAt, transferId), filtering as it goes
+      const filtered = where((field) => field === 'tenant' || field === 'storeCode');
+      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
+      params = filtered.params;
+    }
+    const rows = this.statement(sql).all(...params, plan.limit, plan.offset) as TransferDocument[];
     return { rows: rows.map(toTransferRow) as TransferRow[], total };
+  }
+
+  /** Prepared statements by SQL text: listings come in a bounded number of shapes. */
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value as string);
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private findCustomer(tenant: string, storeCode: string, field: CustomerLookupField, value: string): CustomerRecord | undefined {
