@@ -61,7 +61,7 @@ export class SqliteReadModels implements ReadModelQueries {
     this.sortMatchesBelow = options.sortMatchesBelow ?? TRANSFERS_RESULT_WINDOW;
     this.accounts = {
       account: async (tenant, storeCode, customerId) => {
-        const doc = this.db.prepare(`SELECT * FROM ${ACCOUNTS.name} WHERE id = ?`).get(accountDocId(tenant, storeCode, customerId)) as AccountDocument | undefined;
+        const doc = this.statement(`SELECT * FROM ${ACCOUNTS.name} WHERE id = ?`).get(accountDocId(tenant, storeCode, customerId)) as AccountDocument | undefined;
         return doc && toAccountSummary(doc);
       },
       accounts: async (tenant, storeCode, customerIds) => {
@@ -79,13 +79,13 @@ export class SqliteReadModels implements ReadModelQueries {
     this.transfers = {
       list: async (query) => this.listTransfers(query),
       byId: async (tenant, storeCode, transferId) => {
-        const doc = this.db.prepare(`SELECT * FROM ${TRANSFERS.name} WHERE id = ?`).get(transferDocId(tenant, storeCode, transferId)) as TransferDocument | undefined;
+        const doc = this.statement(`SELECT * FROM ${TRANSFERS.name} WHERE id = ?`).get(transferDocId(tenant, storeCode, transferId)) as TransferDocument | undefined;
         return doc && toTransferRow(doc);
       },
     };
     this.customers = {
       byId: async (tenant, storeCode, customerId) => {
-        const doc = this.db.prepare(`SELECT * FROM ${CUSTOMERS.name} WHERE id = ? AND storeCode = ?`).get(customerDocId(tenant, customerId), storeCode) as
+        const doc = this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE id = ? AND storeCode = ?`).get(customerDocId(tenant, customerId), storeCode) as
           | CustomerDocument
           | undefined;
         return doc && toCustomerRecord(doc);
@@ -95,19 +95,19 @@ export class SqliteReadModels implements ReadModelQueries {
     this.lots = {
       due: async (at, limit) =>
         (
-          this.db
-            .prepare(`SELECT tenant, storeCode, customerId, lotId, dueAction AS action, dueAt FROM ${LOTS.name} WHERE dueAt <= ? ORDER BY dueAt, id LIMIT ?`)
+          this
+            .statement(`SELECT tenant, storeCode, customerId, lotId, dueAction AS action, dueAt FROM ${LOTS.name} WHERE dueAt <= ? ORDER BY dueAt, id LIMIT ?`)
             .all(at, limit) as DueLot[]
         ).map((lot) => ({ ...lot })),
       lots: async (tenant, storeCode, customerId) =>
         (
-          this.db
-            .prepare(`SELECT * FROM ${LOTS.name} WHERE tenant = ? AND storeCode = ? AND customerId = ? ORDER BY createdAt, lotId`)
+          this
+            .statement(`SELECT * FROM ${LOTS.name} WHERE tenant = ? AND storeCode = ? AND customerId = ? ORDER BY createdAt, lotId`)
             .all(tenant, storeCode, customerId) as LotDocument[]
         ).map(toLotRecord) as LotRecord[],
       expiringBetween: async (tenant, storeCode, customerId, from, to) => {
-        const row = this.db
-          .prepare(
+        const row = this
+          .statement(
             `SELECT COALESCE(SUM(remaining), 0) AS points FROM ${LOTS.name}
              WHERE tenant = ? AND storeCode = ? AND customerId = ? AND expiresAt > ? AND expiresAt <= ? AND state = 'active'`,
           )
@@ -117,8 +117,8 @@ export class SqliteReadModels implements ReadModelQueries {
       scheduledPerDay: async (tenant, storeCode, kind, fromDay, toDay) => {
         const column = kind === 'expiry' ? 'expiresAt' : 'activatesAt';
         const states = kind === 'expiry' ? `state IN ('active', 'pending')` : `state = 'pending'`;
-        const rows = this.db
-          .prepare(
+        const rows = this
+          .statement(
             `SELECT substr(${column}, 1, 10) AS day, SUM(remaining) AS points FROM ${LOTS.name}
              WHERE tenant = ? AND storeCode = ? AND ${column} >= ? AND ${column} < ? AND ${states} AND remaining > 0
              GROUP BY day`,
@@ -129,8 +129,8 @@ export class SqliteReadModels implements ReadModelQueries {
     };
     this.histogram = {
       days: async (tenant: string, storeCode: string, pointType: HistogramPointType, fromDay: string, toDay: string) => {
-        const rows = this.db
-          .prepare(`SELECT day, total FROM ${HISTOGRAM.name} WHERE tenant = ? AND storeCode = ? AND pointType = ? AND day >= ? AND day <= ? AND total != 0`)
+        const rows = this
+          .statement(`SELECT day, total FROM ${HISTOGRAM.name} WHERE tenant = ? AND storeCode = ? AND pointType = ? AND day >= ? AND day <= ? AND total != 0`)
           .all(tenant, storeCode, pointType, fromDay, toDay) as Array<{ day: string; total: number }>;
         return Object.fromEntries(rows.map((row) => [row.day, row.total]));
       },
@@ -138,7 +138,8 @@ export class SqliteReadModels implements ReadModelQueries {
   }
 
   /**
-   * One count (capped at the result window, over a covering index) and one page read, whose access
+   * One page read and, when the page does not tell, one count capped at the result window (over a
+   * covering index); the page's access
    * path is chosen here rather than left to SQLite's guesses (without statistics it prefers walking the
    * sort index for any LIMIT, which reads every row of the store for a customer's listing):
    * - a filter index that also gives the order (one filter value, sorted by that column or by the
@@ -171,13 +172,13 @@ export class SqliteReadModels implements ReadModelQueries {
     const driving = filters.length ? filters[0][0] : plan.anyOf.length === 1 ? plan.anyOf[0][0] : undefined;
     const drivingValues = filters.length ? 1 : plan.anyOf.length === 1 ? plan.anyOf[0][1].length : 0;
     const byDriving = (field: string): boolean => driving === undefined || field === 'tenant' || field === 'storeCode' || field === driving;
-    // counted through the driving filter's index alone (covering: no row is read)
+    // counted through the driving filter's index alone (covering: no row is read), only when needed
     const counted = where(byDriving);
-    const { total } = this.statement(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM ${TRANSFERS.name} WHERE ${counted.sql} LIMIT ?)`).get(
-      ...counted.params,
-      TRANSFERS_RESULT_WINDOW,
-    ) as { total: number };
-    if (!plan.limit || plan.offset >= total) return { rows: [], total };
+    let counting: number | undefined;
+    const count = (): number =>
+      (counting ??= this.cappedCount(counted.sql, counted.params));
+    const filteredAtAll = filters.length > 0 || plan.anyOf.length > 0;
+    if (!plan.limit) return { rows: [], total: count() };
 
     const inIndexOrder = driving !== undefined && drivingValues === 1 && (plan.sortField === 'createdAt' || plan.sortField === driving);
     const orderBy = (first: string): string => [first, ...plan.order.slice(1).map(q)].map((term) => `${term} ${direction}`).join(', ');
@@ -188,7 +189,7 @@ export class SqliteReadModels implements ReadModelQueries {
       const filtered = where((field) => field === 'tenant' || field === 'storeCode' || field === driving);
       sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
       params = filtered.params;
-    } else if ((filters.length || plan.anyOf.length) && total < this.sortMatchesBelow) {
+    } else if (filteredAtAll && count() < this.sortMatchesBelow) {
       // fewer matches than the window: read them through a filter index and sort them
       const filtered = where(byDriving);
       sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(`+${q(plan.sortField)}`)} LIMIT ? OFFSET ?`;
@@ -206,7 +207,19 @@ export class SqliteReadModels implements ReadModelQueries {
       params = filtered.params;
     }
     const rows = this.statement(sql).all(...params, plan.limit, plan.offset) as TransferDocument[];
+    // a page that is not full and not empty ends the matches: its end is the total, no count needed
+    const total = counting ?? (rows.length && rows.length < plan.limit ? plan.offset + rows.length : count());
     return { rows: rows.map(toTransferRow) as TransferRow[], total };
+  }
+
+  /**
+   * Matches up to the result window: first whether a 10,000th match exists (an index walk that only
+   * skips entries), and only when it does not, the exact count below it.
+   */
+  private cappedCount(where: string, params: Array<string | number>): number {
+    const full = this.statement(`SELECT 1 AS found FROM ${TRANSFERS.name} WHERE ${where} LIMIT 1 OFFSET ?`).get(...params, TRANSFERS_RESULT_WINDOW - 1);
+    if (full) return TRANSFERS_RESULT_WINDOW;
+    return (this.statement(`SELECT COUNT(*) AS total FROM ${TRANSFERS.name} WHERE ${where}`).get(...params) as { total: number }).total;
   }
 
   /** Prepared statements by SQL text: listings come in a bounded number of shapes. */
@@ -223,8 +236,8 @@ export class SqliteReadModels implements ReadModelQueries {
   private findCustomer(tenant: string, storeCode: string, field: CustomerLookupField, value: string): CustomerRecord | undefined {
     const column = field === 'email' ? 'emailLc' : field;
     const needle = field === 'email' ? value.toLowerCase() : value;
-    const doc = this.db
-      .prepare(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`)
+    const doc = this
+      .statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`)
       .get(tenant, storeCode, needle) as CustomerDocument | undefined;
     return doc && toCustomerRecord(doc);
   }
