@@ -36,6 +36,32 @@ import { planTransferList, toAccountSummary, toCustomerRecord, toLotRecord, toTr
 
 const q = (identifier: string): string => `"${identifier}"`;
 
+/** what a listing row needs (TransferRow), not the search helpers and positions */
+const TRANSFER_ROW_COLUMNS = [
+  'tenant',
+  'storeCode',
+  'transferId',
+  'accountId',
+  'customerId',
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'loyaltyCardNumber',
+  'state',
+  'type',
+  'value',
+  'createdAt',
+  'expiresAt',
+  'activatesAt',
+  'comment',
+  'issuer',
+  'referenceId',
+  'transactionId',
+]
+  .map(q)
+  .join(', ');
+
 export interface SqliteReadModelsOptions {
   /**
    * A filtered listing whose matches number fewer than this is read through the filter's index and
@@ -53,6 +79,7 @@ export class SqliteReadModels implements ReadModelQueries {
   readonly histogram: HistogramQueries;
   private readonly statements = new Map<string, Statement>();
   private readonly sortMatchesBelow: number;
+  private counts: { version: string; totals: Map<string, number> } = { version: '', totals: new Map() };
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -187,39 +214,53 @@ export class SqliteReadModels implements ReadModelQueries {
     if (inIndexOrder) {
       // (tenant, storeCode, driving, createdAt, transferId) gives the rows in order: read the page off it
       const filtered = where((field) => field === 'tenant' || field === 'storeCode' || field === driving);
-      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
+      sql = `SELECT ${TRANSFER_ROW_COLUMNS} FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
       params = filtered.params;
     } else if (filteredAtAll && count() < this.sortMatchesBelow) {
       // fewer matches than the window: read them through a filter index and sort them
       const filtered = where(byDriving);
-      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(`+${q(plan.sortField)}`)} LIMIT ? OFFSET ?`;
+      sql = `SELECT ${TRANSFER_ROW_COLUMNS} FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(`+${q(plan.sortField)}`)} LIMIT ? OFFSET ?`;
       params = filtered.params;
     } else if (plan.sortField === 'transferId') {
       // the primary key (tenant:storeCode:transferId) is in transferId order within a store; tenant and store are checked on each row
       const prefix = `${tenantFilter[1]}:${storeFilter[1]}:`;
       const filtered = where(() => false);
-      sql = `SELECT * FROM ${TRANSFERS.name} WHERE id > ? AND id < ? AND ${filtered.sql} ORDER BY ${orderBy('id')} LIMIT ? OFFSET ?`;
+      sql = `SELECT ${TRANSFER_ROW_COLUMNS} FROM ${TRANSFERS.name} WHERE id > ? AND id < ? AND ${filtered.sql} ORDER BY ${orderBy('id')} LIMIT ? OFFSET ?`;
       params = [prefix, `${prefix.slice(0, -1)};`, ...filtered.params];
     } else {
       // many matches (or no filter): walk (tenant, storeCode, sortField, createdAt, transferId), filtering as it goes
       const filtered = where((field) => field === 'tenant' || field === 'storeCode');
-      sql = `SELECT * FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
+      sql = `SELECT ${TRANSFER_ROW_COLUMNS} FROM ${TRANSFERS.name} WHERE ${filtered.sql} ORDER BY ${orderBy(q(plan.sortField))} LIMIT ? OFFSET ?`;
       params = filtered.params;
     }
-    const rows = this.statement(sql).all(...params, plan.limit, plan.offset) as TransferDocument[];
+    // the selected columns are a TransferRow's, in its order
+    const rows = this.statement(sql).all(...params, plan.limit, plan.offset) as TransferRow[];
     // a page that is not full and not empty ends the matches: its end is the total, no count needed
     const total = counting ?? (rows.length && rows.length < plan.limit ? plan.offset + rows.length : count());
-    return { rows: rows.map(toTransferRow) as TransferRow[], total };
+    return { rows, total };
   }
 
   /**
    * Matches up to the result window: first whether a 10,000th match exists (an index walk that only
-   * skips entries), and only when it does not, the exact count below it.
+   * skips entries), and only when it does not, the exact count below it. Counts are kept until the
+   * file changes: any write through this connection (total_changes), any commit by another
+   * connection (data_version) or any schema change (a rebuild's swap) starts afresh, so a repeated
+   * listing on a quiet store costs no count (like Elasticsearch's request cache, dropped on refresh).
    */
   private cappedCount(where: string, params: Array<string | number>): number {
-    const full = this.statement(`SELECT 1 AS found FROM ${TRANSFERS.name} WHERE ${where} LIMIT 1 OFFSET ?`).get(...params, TRANSFERS_RESULT_WINDOW - 1);
-    if (full) return TRANSFERS_RESULT_WINDOW;
-    return (this.statement(`SELECT COUNT(*) AS total FROM ${TRANSFERS.name} WHERE ${where}`).get(...params) as { total: number }).total;
+    const version = this.statement(
+      `SELECT (SELECT data_version FROM pragma_data_version) || ':' || (SELECT schema_version FROM pragma_schema_version) || ':' || total_changes() AS version`,
+    ).get() as { version: string };
+    if (version.version !== this.counts.version) this.counts = { version: version.version, totals: new Map() };
+    const key = `${where}\u0000${JSON.stringify(params)}`;
+    let total = this.counts.totals.get(key);
+    if (total === undefined) {
+      const full = this.statement(`SELECT 1 AS found FROM ${TRANSFERS.name} WHERE ${where} LIMIT 1 OFFSET ?`).get(...params, TRANSFERS_RESULT_WINDOW - 1);
+      total = full ? TRANSFERS_RESULT_WINDOW : (this.statement(`SELECT COUNT(*) AS total FROM ${TRANSFERS.name} WHERE ${where}`).get(...params) as { total: number }).total;
+      if (this.counts.totals.size >= 1_000) this.counts.totals.clear();
+      this.counts.totals.set(key, total);
+    }
+    return total;
   }
 
   /** Prepared statements by SQL text: listings come in a bounded number of shapes. */
