@@ -6,11 +6,26 @@
  * report p50/p95/p99.
  */
 const { customerId, duration, printTargets, scaled, sleep, table, target, writeResult } = require('./lib/common');
-const { STORE, engineAvailable, removeDir, runLoad, startEngine } = require('./lib/engine');
+const { STORE, engineAvailable, ensureBuilt, removeDir, runLoad, startEngine } = require('./lib/engine');
 const { ensureSeed } = require('./lib/seeding');
 const { openProbe } = require('./lib/sqlite-probe');
 
 const CONNECTIONS = Number(process.env.BENCH_QUERY_CONNECTIONS ?? 8);
+/** BENCH_QUERIES=listingByCustomer,summary: load only these (e.g. to profile one query) */
+const ONLY = process.env.BENCH_QUERIES ? process.env.BENCH_QUERIES.split(',') : undefined;
+const fs = require('node:fs');
+const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/** user + system CPU the process has used, in ms (/proc/<pid>/stat fields 14 and 15) */
+function engineCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return NaN;
+  }
+}
 
 const QUERIES = [
   {
@@ -42,6 +57,8 @@ async function main() {
   const results = {};
   let catchUp;
   try {
+    // built first (as `npm start` does before it runs the engine): the catch-up is timed from the engine's spawn
+    await ensureBuilt();
     const started = performance.now();
     engine = await startEngine({ dataDir: seeded.dir, label });
     console.log(`engine ready in ${engine.readySeconds.toFixed(1)} s; waiting for projections to reach position ${head}`);
@@ -66,8 +83,27 @@ async function main() {
       otherCheckpoints: probe.allCheckpoints(),
     };
     console.log(`projections caught up ${catchUp.events} events in ${catchUpSeconds.toFixed(1)} s (${Math.round(catchUp.eventsPerSecond)} events/s, from engine start)`);
+    // The queries are measured on an idle engine: every other subscriber keeping a checkpoint in the file
+    // (the p2p process manager) must have reached the head too, or its catch-up shares the CPU with them.
+    for (;;) {
+      const behind = probe.allCheckpoints().filter((c) => !c.name.endsWith('__rebuild') && c.position < head);
+      if (!behind.length) break;
+      if (engine.child.exitCode !== null) throw new Error('engine exited during catch-up');
+      if (performance.now() - lastPrint > 10_000) {
+        lastPrint = performance.now();
+        console.log(`  other subscribers catching up: ${behind.map((c) => `${c.name} ${c.position}`).join(', ')}`);
+      }
+      await sleep(100);
+    }
+    catchUp.allSubscribersSeconds = (performance.now() - started) / 1000;
+    if (catchUp.allSubscribersSeconds - catchUpSeconds > 1) console.log(`every subscriber caught up after ${catchUp.allSubscribersSeconds.toFixed(1)} s`);
+    const idleCpu = engineCpuMs(engine.pid);
+    await sleep(2000);
+    catchUp.idleCpuPercent = ((engineCpuMs(engine.pid) - idleCpu) / 2000) * 100;
+    console.log(`engine CPU while idle: ${catchUp.idleCpuPercent.toFixed(1)}% of a core`);
 
     for (const query of QUERIES) {
+      if (ONLY && !ONLY.includes(query.key)) continue;
       const samplePath = query.path.replace('{customer}', customerId(0, seed.tag));
       const response = await fetch(engine.url + samplePath, { headers: engine.headers });
       const text = await response.text();
@@ -78,8 +114,11 @@ async function main() {
       }
       console.log(`  ${query.name}: ${text.length} bytes, e.g. ${text.slice(0, 120)}...`);
       await runLoad({ url: engine.url, connections: CONNECTIONS, duration: Math.max(1, Math.round(seconds / 5)), path: query.path, headers: engine.headers, customers: seed.customers, customerTag: seed.tag, pick: 'random' });
+      const cpuBefore = engineCpuMs(engine.pid);
       const run = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, path: query.path, headers: engine.headers, customers: seed.customers, customerTag: seed.tag, pick: 'random' });
-      results[query.key] = { name: query.name, path: query.path, responseBytes: text.length, ...run };
+      // engine CPU (user + system) per answered request: what the engine spends, whatever else shares the machine
+      const cpuMsPerRequest = (engineCpuMs(engine.pid) - cpuBefore) / Math.max(1, run.requests);
+      results[query.key] = { name: query.name, path: query.path, responseBytes: text.length, cpuMsPerRequest, ...run };
     }
   } finally {
     probe.close();
@@ -91,11 +130,20 @@ async function main() {
     ...QUERIES.map((q) => {
       const r = results[q.key];
       if (!r || r.unavailable) return { query: q.name, 'req/s': r?.unavailable ?? 'n/a' };
-      return { query: q.name, 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyMs.p50, 'p95 ms': r.latencyMs.p95, 'p99 ms': r.latencyMs.p99, 'max ms': r.latencyMs.max, non2xx: r.non2xx + r.errors + r.timeouts };
+      return {
+        query: q.name,
+        'req/s': r.requestsPerSecond,
+        'p50 ms': r.latencyMs.p50,
+        'p95 ms': r.latencyMs.p95,
+        'p99 ms': r.latencyMs.p99,
+        'max ms': r.latencyMs.max,
+        'engine CPU ms/req': Math.round(r.cpuMsPerRequest * 1000) / 1000,
+        non2xx: r.non2xx + r.errors + r.timeouts,
+      };
     }),
   ]);
   console.log(`\nseeding ${seed.events} events: ${seed.seconds.toFixed(1)} s (${Math.round(seed.eventsPerSecond)} events/s)${seeded.reused ? ' [earlier]' : ''}`);
-  console.log(`projection catch-up on engine start: ${catchUp.seconds.toFixed(1)} s (${Math.round(catchUp.eventsPerSecond)} events/s)`);
+  console.log(`projection catch-up on engine start: ${catchUp.seconds.toFixed(1)} s (${Math.round(catchUp.eventsPerSecond)} events/s); every subscriber: ${catchUp.allSubscribersSeconds.toFixed(1)} s`);
   console.log(`engine peak RSS ${engine.peakMB} MB`);
 
   const p95 = (key) => (results[key]?.unavailable ? results[key].unavailable : results[key]?.latencyMs.p95);

@@ -18,6 +18,8 @@ import {
   ReadModelQueries,
   SqliteProjectionStore,
   SqliteReadModels,
+  TransferListQuery,
+  TransferSort,
   mongoCollectionName,
   rollUpHistogram,
   sqliteTableName,
@@ -185,6 +187,67 @@ async function seedStory(h: Harness): Promise<number> {
   ]);
 }
 
+interface TieRow {
+  transferId: string;
+  customerId: string;
+  lastName: string;
+  value: number;
+  createdAt: string;
+  expiresAt: string | null;
+  state: string;
+  type: string;
+}
+
+/**
+ * 36 transfers over three customers whose values, days and states repeat and whose ids do not follow
+ * their creation order, so a listing's order depends on its tie-breakers (createdAt, then transferId).
+ */
+async function seedTies(h: Harness): Promise<TieRow[]> {
+  const people = [
+    ['cyd', 'Cyd', 'Zed'],
+    ['anna', 'Anna', 'Nowak'],
+    ['bob', 'Bob', 'Nowak'],
+  ];
+  for (const [customerId, firstName, lastName] of people) await appendCustomer(h, customerId, [registered(customerId, { firstName, lastName })]);
+  const rows: TieRow[] = [];
+  const perCustomer = new Map<string, NewEvent[]>(people.map(([customerId]) => [customerId, [opened(customerId)]]));
+  for (let i = 0; i < 36; i++) {
+    const [customerId, , lastName] = people[i % 3];
+    const transferId = `t${String((i * 7) % 36).padStart(2, '0')}`;
+    const createdAt = `2026-01-0${1 + (i % 4)}T10:00:00.000Z`;
+    const value = (1 + ((i * 5) % 3)) * 100;
+    if (i % 6 === 5) {
+      perCustomer.get(customerId)!.push(event('PointsBlocked', { transferId, points: value, createdAt }));
+      rows.push({ transferId, customerId, lastName, value, createdAt, expiresAt: null, state: 'active', type: 'blocked' });
+    } else {
+      const pending = i % 4 === 1;
+      const expiresAt = i % 2 ? null : `2026-0${2 + (i % 3)}-01T00:00:00.000Z`;
+      perCustomer
+        .get(customerId)!
+        .push(added(transferId, value, createdAt, { ...(pending ? { state: 'pending', activatesAt: '2026-06-01T00:00:00.000Z' } : {}), ...(expiresAt ? { expiresAt } : {}) }));
+      rows.push({ transferId, customerId, lastName, value, createdAt, expiresAt, state: pending ? 'pending' : 'active', type: 'adding' });
+    }
+  }
+  for (const [customerId, events] of perCustomer) await appendAccount(h, customerId, events);
+  return rows;
+}
+
+/** what a listing must return: filtered, then sorted by the column, createdAt and transferId (nulls first), all one direction */
+function expectedListing(rows: TieRow[], key: keyof TieRow, descending: boolean, keep: (row: TieRow) => boolean = () => true): string[] {
+  const compare = (a: string | number | null, b: string | number | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+  const keys = [...new Set([key, 'createdAt', 'transferId'] as Array<keyof TieRow>)];
+  return rows
+    .filter(keep)
+    .sort((a, b) => {
+      for (const k of keys) {
+        const c = compare(k === 'lastName' ? a[k].toLowerCase() : a[k], k === 'lastName' ? b[k].toLowerCase() : b[k]);
+        if (c) return descending ? -c : c;
+      }
+      return 0;
+    })
+    .map((row) => row.transferId);
+}
+
 function viewContract(adapter: string, makeHarness: HarnessFactory): void {
   let h: Harness;
   beforeEach(async () => {
@@ -280,6 +343,47 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     const beyondWindow = await h.views.transfers.list({ tenant: T, storeCode: S, perPage: 100, page: 101 });
     expect(beyondWindow.rows).toEqual([]);
     expect(await h.views.transfers.byId(T, S, 's1')).toMatchObject({ value: 3_000, issuer: 'api' });
+  });
+
+  it(`[${adapter}] every listing, filtered or not, pages in the order sort column, createdAt, transferId`, async () => {
+    const rows = await seedTies(h);
+    await project();
+    const pages = async (query: Partial<TransferListQuery>): Promise<string[]> => {
+      const out: string[] = [];
+      for (let page = 1; ; page++) {
+        const list = await h.views.transfers.list({ tenant: T, storeCode: S, perPage: 5, page, ...query });
+        out.push(...list.rows.map((row) => row.transferId));
+        if (list.rows.length < 5) return out;
+      }
+    };
+    const sorts: Array<[TransferSort, keyof TieRow]> = [
+      ['createdAt', 'createdAt'],
+      ['value', 'value'],
+      ['customerId', 'customerId'],
+      ['customerLastName', 'lastName'],
+      ['expiresAt', 'expiresAt'],
+      ['state', 'state'],
+      ['type', 'type'],
+      ['pointsTransferId', 'transferId'],
+    ];
+    for (const [sort, key] of sorts)
+      for (const direction of ['ASC', 'DESC'] as const) {
+        const descending = direction === 'DESC';
+        const cases: Array<[Partial<TransferListQuery>, (row: TieRow) => boolean]> = [
+          [{}, () => true],
+          [{ customerId: 'bob' }, (row) => row.customerId === 'bob'],
+          [{ customerLastName: 'NOWAK' }, (row) => row.lastName === 'Nowak'],
+          [{ type: 'blocked' }, (row) => row.type === 'blocked'],
+          [{ states: ['pending'] }, (row) => row.state === 'pending'],
+          [{ states: ['active', 'pending'], type: ['adding'] }, (row) => row.type === 'adding'],
+          [{ customerId: 'anna', type: 'adding', states: ['active'] }, (row) => row.customerId === 'anna' && row.type === 'adding' && row.state === 'active'],
+        ];
+        for (const [filter, keep] of cases) {
+          expect({ sort, direction, filter, ids: await pages({ sort, direction, ...filter }) }).toEqual({ sort, direction, filter, ids: expectedListing(rows, key, descending, keep) });
+        }
+      }
+    expect((await h.views.transfers.list({ tenant: T, storeCode: S, type: 'blocked' })).total).toBe(6);
+    expect((await h.views.transfers.list({ tenant: T, storeCode: S, customerLastName: 'nowak', perPage: 3, page: 9 })).total).toBe(24);
   });
 
   it(`[${adapter}] finds customers by id, number, e-mail, phone and card, scoped to tenant and store`, async () => {

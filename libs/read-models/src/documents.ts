@@ -213,27 +213,29 @@ export const TRANSFERS: CollectionSpec = {
     referenceId: 'text',
     transactionId: 'text',
   },
-  // One index per filter and per sort column, tenant+store first; the trailing column keeps pages stable.
+  // Tenant and store first, then one filter or sort column, then createdAt and transferId: the listing's
+  // tie-breakers, so a filter plus the default sort (or a sort alone) is one index walk with no sorting.
+  // Sorting by transferId walks the primary key (tenant:storeCode:transferId) instead of an index of its own.
   indexes: [
     ['tenant', 'storeCode', 'createdAt', 'transferId'],
-    ['tenant', 'storeCode', 'expiresAt', 'transferId'],
-    ['tenant', 'storeCode', 'value', 'transferId'],
-    ['tenant', 'storeCode', 'state', 'createdAt'],
-    ['tenant', 'storeCode', 'type', 'createdAt'],
-    ['tenant', 'storeCode', 'customerId', 'createdAt'],
-    ['tenant', 'storeCode', 'firstNameLc', 'createdAt'],
-    ['tenant', 'storeCode', 'lastNameLc', 'createdAt'],
-    ['tenant', 'storeCode', 'emailLc', 'createdAt'],
-    ['tenant', 'storeCode', 'phone', 'createdAt'],
-    ['tenant', 'storeCode', 'loyaltyCardNumber', 'transferId'],
-    ['tenant', 'storeCode', 'accountId', 'transferId'],
-    ['tenant', 'storeCode', 'transferId'],
-    ['tenant', 'storeCode', 'comment', 'transferId'],
-    ['tenant', 'storeCode', 'issuer', 'transferId'],
-    ['tenant', 'storeCode', 'activatesAt', 'transferId'],
+    ['tenant', 'storeCode', 'customerId', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'firstNameLc', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'lastNameLc', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'emailLc', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'phone', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'state', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'type', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'value', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'expiresAt', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'activatesAt', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'accountId', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'loyaltyCardNumber', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'comment', 'createdAt', 'transferId'],
+    ['tenant', 'storeCode', 'issuer', 'createdAt', 'transferId'],
   ],
   bulkOwnedFields: CUSTOMER_FIELDS_ON_TRANSFERS,
-  replayIndexes: [5],
+  // the customer rewrite (updateWhere on tenant, storeCode, customerId) needs its index while replaying
+  replayIndexes: [1],
 };
 
 export function transferDocId(tenant: string, storeCode: string, transferId: string): string {

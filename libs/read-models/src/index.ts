@@ -40,6 +40,7 @@ export { transfersProjection } from './projections/transfers.projection';
 export { SqliteProjectionStore, sqliteTableName } from './sqlite/sqlite-projection-store';
 export type { SqliteProjectionStoreOptions } from './sqlite/sqlite-projection-store';
 export { SqliteReadModels } from './sqlite/sqlite-read-models';
+export type { SqliteReadModelsOptions } from './sqlite/sqlite-read-models';
 export { MongoProjectionStore, mongoCollectionName, MONGO_CHECKPOINTS } from './mongodb/mongo-projection-store';
 export type { MongoCheckpoint, MongoProjectionStoreOptions } from './mongodb/mongo-projection-store';
 export { MongoReadModels } from './mongodb/mongo-read-models';

@@ -81,11 +81,18 @@ export function toLotRecord(doc: LotDocument): LotRecord {
   };
 }
 
-/** A listing query reduced to equality/IN filters on stored fields, a sort and a window-clipped page. */
+/**
+ * A listing query reduced to equality/IN filters on stored fields, an order and a window-clipped page.
+ * Rows tie-break by createdAt, then transferId (in the requested direction): every listing index of the
+ * transfers view ends with those two columns, so a filter or sort column plus the default sort is one
+ * index walk.
+ */
 export interface TransferListPlan {
   equals: Array<[field: string, value: string]>;
   anyOf: Array<[field: string, values: readonly string[]]>;
   sortField: string;
+  /** sortField, then the tie-breakers: createdAt, transferId (without repeats) */
+  order: string[];
   descending: boolean;
   offset: number;
   /** 0 when the page lies beyond the result window */
@@ -97,24 +104,26 @@ export function planTransferList(query: TransferListQuery): TransferListPlan {
     ['tenant', query.tenant],
     ['storeCode', query.storeCode],
   ];
-  if (query.customerFirstName !== undefined) equals.push(['firstNameLc', query.customerFirstName.toLowerCase()]);
-  if (query.customerLastName !== undefined) equals.push(['lastNameLc', query.customerLastName.toLowerCase()]);
+  if (query.customerId !== undefined) equals.push(['customerId', query.customerId]);
   if (query.customerEmail !== undefined) equals.push(['emailLc', query.customerEmail.toLowerCase()]);
   if (query.customerPhone !== undefined) equals.push(['phone', query.customerPhone]);
-  if (query.customerId !== undefined) equals.push(['customerId', query.customerId]);
+  if (query.customerLastName !== undefined) equals.push(['lastNameLc', query.customerLastName.toLowerCase()]);
+  if (query.customerFirstName !== undefined) equals.push(['firstNameLc', query.customerFirstName.toLowerCase()]);
   const anyOf: Array<[string, readonly string[]]> = [];
-  if (query.states?.length) anyOf.push(['state', query.states]);
+  if (query.states?.length) anyOf.push(['state', [...new Set(query.states)]]);
   if (query.type !== undefined) {
     const types = typeof query.type === 'string' ? [query.type] : query.type;
-    if (types.length) anyOf.push(['type', types]);
+    if (types.length) anyOf.push(['type', [...new Set(types)]]);
   }
   const page = Math.max(1, Math.floor(query.page ?? 1));
   const perPage = Math.max(1, Math.floor(query.perPage ?? 10));
   const offset = (page - 1) * perPage;
+  const sortField = TRANSFER_SORT_FIELDS[query.sort ?? 'createdAt'] ?? 'createdAt';
   return {
     equals,
     anyOf,
-    sortField: TRANSFER_SORT_FIELDS[query.sort ?? 'createdAt'] ?? 'createdAt',
+    sortField,
+    order: [...new Set([sortField, 'createdAt', 'transferId'])].slice(0, sortField === 'transferId' ? 1 : 3),
     descending: query.direction === 'DESC',
     offset,
     limit: Math.max(0, Math.min(perPage, TRANSFERS_RESULT_WINDOW - offset)),

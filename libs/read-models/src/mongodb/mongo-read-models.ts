@@ -183,7 +183,8 @@ export class MongoReadModels implements ReadModelQueries {
     for (const [field, value] of plan.equals) filter[field] = value;
     for (const [field, values] of plan.anyOf) filter[field] = { $in: [...values] };
     const direction = plan.descending ? -1 : 1;
-    const sort: Sort = { [plan.sortField]: direction, transferId: direction };
+    // the same order as the SQLite adapter; by transferId through _id (tenant:storeCode:transferId), which has its index
+    const sort: Sort = Object.fromEntries(plan.order.map((field) => [plan.sortField === 'transferId' && field === 'transferId' ? '_id' : field, direction]));
     const [docs, total] = await Promise.all([
       plan.limit ? transfers.find(filter).sort(sort).skip(plan.offset).limit(plan.limit).toArray() : Promise.resolve([]),
       transfers.countDocuments(filter, { limit: TRANSFERS_RESULT_WINDOW }),

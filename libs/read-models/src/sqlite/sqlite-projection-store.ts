@@ -282,12 +282,26 @@ export class SqliteProjectionStore implements ProjectionStore {
   private createTable(collection: CollectionSpec, target: ProjectionTarget): void {
     const table = sqliteTableName(collection, target);
     const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
-    if (exists) return;
+    if (exists) {
+      if (target === 'live') this.syncIndexes(collection, table);
+      return;
+    }
     const columns = Object.entries(collection.fields).map(([field, type]) => `${quote(field)} ${type === 'integer' ? 'INTEGER' : 'TEXT'}`);
     this.db.exec(`CREATE TABLE ${quote(table)} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, ${columns.join(', ')})`);
     collection.indexes.forEach((_fields, i) => {
       if (target === 'live' || collection.replayIndexes?.includes(i)) this.createIndex(collection, target, i);
     });
+  }
+
+  /** A live table made by an older version gets the indexes its spec lists now and loses the ones it no longer lists. */
+  private syncIndexes(collection: CollectionSpec, table: string): void {
+    const wanted = collection.indexes.map((fields) => `(${fields.map(quote).join(', ')})`);
+    const named = new RegExp(`^ix_${collection.name}_\\d+_[0-9a-f]+$`);
+    const ours = (this.db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`).all(table) as Array<{ name: string; sql: string | null }>).filter(
+      (index) => named.test(index.name),
+    );
+    for (const index of ours) if (!wanted.some((columns) => index.sql?.endsWith(columns))) this.db.exec(`DROP INDEX ${quote(index.name)}`);
+    collection.indexes.forEach((_fields, i) => this.createIndex(collection, 'live', i));
   }
 
   private createIndex(collection: CollectionSpec, target: ProjectionTarget, i: number): void {
