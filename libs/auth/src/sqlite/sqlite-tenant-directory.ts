@@ -68,13 +68,45 @@ function toClient(row: ClientRow): ClientRecord {
   };
 }
 
+/** Bumped by every write through any directory on a connection, which PRAGMA data_version does not see. */
+const registryWrites = new WeakMap<SqliteDatabase, { count: number }>();
+const CACHED_CLIENTS_MAX = 10_000;
+
 /** The embedded profile's registry: tables next to the events in the one SQLite file. */
 export class SqliteTenantDirectory implements TenantDirectory {
   // Prepared on first use (the tables exist only after ensureSchema) and then reused: the bearer
   // check looks its client up on every request.
   private readonly statements = new Map<string, Statement>();
+  private readonly dataVersion: Statement<[], number>;
+  private readonly writes: { count: number };
+  /**
+   * Clients as last read, for the bearer check on every request. Trusted only while nothing wrote to
+   * the file since: PRAGMA data_version changes with every commit by another connection (the CLI
+   * revoking a client), `writes` with every write through a directory on this one. So a revocation
+   * takes effect on the very next request, as without the cache.
+   */
+  private readonly clients = new Map<string, ClientRecord | undefined>();
+  private clientsAt = { version: -1, writes: -1 };
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck() as Statement<[], number>;
+    let writes = registryWrites.get(db);
+    if (!writes) registryWrites.set(db, (writes = { count: 0 }));
+    this.writes = writes;
+  }
+
+  private wrote(): void {
+    this.writes.count += 1;
+  }
+
+  private freshClients(): Map<string, ClientRecord | undefined> {
+    const version = this.dataVersion.get() as number;
+    if (version !== this.clientsAt.version || this.writes.count !== this.clientsAt.writes) {
+      this.clients.clear();
+      this.clientsAt = { version, writes: this.writes.count };
+    }
+    return this.clients;
+  }
 
   private statement(sql: string): Statement {
     let prepared = this.statements.get(sql);
@@ -83,10 +115,12 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async ensureSchema(): Promise<void> {
+    this.wrote();
     this.db.exec(SCHEMA);
   }
 
   async insertTenant(tenant: TenantRecord): Promise<boolean> {
+    this.wrote();
     const result = this.statement('INSERT INTO auth_tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(tenant.id, tenant.createdAt);
     return result.changes === 1;
   }
@@ -99,6 +133,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async insertStore(store: StoreRecord): Promise<boolean> {
+    this.wrote();
     const result = this.statement(
       'INSERT INTO auth_stores (store_code, tenant, currency, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (store_code) DO NOTHING',
     ).run(store.storeCode, store.tenant, store.currency, store.createdAt);
@@ -116,6 +151,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async insertClient(client: ClientRecord): Promise<boolean> {
+    this.wrote();
     const result = this.statement(
       `INSERT INTO auth_clients (client_id, tenant, scopes, secret_hash, revoked, api_key, api_secret_hash, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`,
@@ -133,8 +169,13 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
+    const clients = this.freshClients();
+    if (clients.has(clientId)) return clients.get(clientId);
     const row = this.statement('SELECT * FROM auth_clients WHERE client_id = ?').get(clientId) as ClientRow | undefined;
-    return row ? toClient(row) : undefined;
+    const client = row ? toClient(row) : undefined;
+    if (clients.size >= CACHED_CLIENTS_MAX) clients.clear();
+    clients.set(clientId, client);
+    return client;
   }
 
   async findClientByApiKey(apiKey: string): Promise<ClientRecord | undefined> {
@@ -150,6 +191,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
     if (changes.apiKey !== undefined) columns.push(['api_key', changes.apiKey]);
     if (changes.apiSecretHash !== undefined) columns.push(['api_secret_hash', changes.apiSecretHash]);
     if (columns.length === 0) return;
+    this.wrote();
     // Column names come from the fixed list above, never from the caller.
     const assignments = columns.map(([column]) => `${column} = ?`).join(', ');
     this.statement(`UPDATE auth_clients SET ${assignments} WHERE client_id = ?`).run(...columns.map(([, value]) => value), clientId);
@@ -166,6 +208,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async ensureSetting(key: string, valueIfAbsent: string): Promise<string> {
+    this.wrote();
     this.statement('INSERT INTO auth_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, valueIfAbsent);
     const row = this.statement('SELECT value FROM auth_settings WHERE key = ?').get(key) as { value: string };
     return row.value;
