@@ -95,8 +95,13 @@ export class SqliteTenantDirectory implements TenantDirectory {
     this.writes = writes;
   }
 
-  private wrote(): void {
-    this.writes.count += 1;
+  /** Every registry write goes through here, so findClient sees it. */
+  private write<T>(work: () => T): T {
+    try {
+      return work();
+    } finally {
+      this.writes.count += 1;
+    }
   }
 
   private freshClients(): Map<string, ClientRecord | undefined> {
@@ -115,13 +120,13 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async ensureSchema(): Promise<void> {
-    this.wrote();
-    this.db.exec(SCHEMA);
+    this.write(() => this.db.exec(SCHEMA));
   }
 
   async insertTenant(tenant: TenantRecord): Promise<boolean> {
-    this.wrote();
-    const result = this.statement('INSERT INTO auth_tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(tenant.id, tenant.createdAt);
+    const result = this.write(() =>
+      this.statement('INSERT INTO auth_tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(tenant.id, tenant.createdAt),
+    );
     return result.changes === 1;
   }
 
@@ -133,10 +138,11 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async insertStore(store: StoreRecord): Promise<boolean> {
-    this.wrote();
-    const result = this.statement(
-      'INSERT INTO auth_stores (store_code, tenant, currency, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (store_code) DO NOTHING',
-    ).run(store.storeCode, store.tenant, store.currency, store.createdAt);
+    const result = this.write(() =>
+      this.statement(
+        'INSERT INTO auth_stores (store_code, tenant, currency, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (store_code) DO NOTHING',
+      ).run(store.storeCode, store.tenant, store.currency, store.createdAt),
+    );
     return result.changes === 1;
   }
 
@@ -151,19 +157,20 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async insertClient(client: ClientRecord): Promise<boolean> {
-    this.wrote();
-    const result = this.statement(
-      `INSERT INTO auth_clients (client_id, tenant, scopes, secret_hash, revoked, api_key, api_secret_hash, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`,
-    ).run(
-      client.clientId,
-      client.tenant,
-      JSON.stringify(client.scopes),
-      client.secretHash,
-      client.revoked ? 1 : 0,
-      client.apiKey ?? null,
-      client.apiSecretHash ?? null,
-      client.createdAt,
+    const result = this.write(() =>
+      this.statement(
+        `INSERT INTO auth_clients (client_id, tenant, scopes, secret_hash, revoked, api_key, api_secret_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`,
+      ).run(
+        client.clientId,
+        client.tenant,
+        JSON.stringify(client.scopes),
+        client.secretHash,
+        client.revoked ? 1 : 0,
+        client.apiKey ?? null,
+        client.apiSecretHash ?? null,
+        client.createdAt,
+      ),
     );
     return result.changes === 1;
   }
@@ -191,10 +198,9 @@ export class SqliteTenantDirectory implements TenantDirectory {
     if (changes.apiKey !== undefined) columns.push(['api_key', changes.apiKey]);
     if (changes.apiSecretHash !== undefined) columns.push(['api_secret_hash', changes.apiSecretHash]);
     if (columns.length === 0) return;
-    this.wrote();
     // Column names come from the fixed list above, never from the caller.
     const assignments = columns.map(([column]) => `${column} = ?`).join(', ');
-    this.statement(`UPDATE auth_clients SET ${assignments} WHERE client_id = ?`).run(...columns.map(([, value]) => value), clientId);
+    this.write(() => this.statement(`UPDATE auth_clients SET ${assignments} WHERE client_id = ?`).run(...columns.map(([, value]) => value), clientId));
   }
 
   async listClients(tenant: string): Promise<ClientRecord[]> {
@@ -208,8 +214,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async ensureSetting(key: string, valueIfAbsent: string): Promise<string> {
-    this.wrote();
-    this.statement('INSERT INTO auth_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, valueIfAbsent);
+    this.write(() => this.statement('INSERT INTO auth_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, valueIfAbsent));
     const row = this.statement('SELECT value FROM auth_settings WHERE key = ?').get(key) as { value: string };
     return row.value;
   }
