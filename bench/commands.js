@@ -44,11 +44,15 @@ async function main() {
   try {
     // warm-up opens accounts and warms the JIT; not counted
     warmup = await load(engine.url, engine.headers, addPath, transferBody(10), warmupSeconds);
+    const addCpu = cpuMeter(engine.pid);
     add = await load(engine.url, engine.headers, addPath, transferBody(10), seconds);
+    add.engineCpuMsPerRequest = addCpu.msPer(add.requests);
     // adds run round-robin from customer 0: spend only over customers that surely got 10 points
     // (1 point per spend), so no spend may be refused
     const credited = Math.min(customers, Math.max(warmup.statusCodes['200'] ?? 0, add.statusCodes['200'] ?? 0));
+    const spendCpu = cpuMeter(engine.pid);
     spend = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, method: 'POST', path: spendPath, headers: engine.headers, body: transferBody(1), customers: Math.max(1, credited), customerTag: tag });
+    spend.engineCpuMsPerRequest = spendCpu.msPer(spend.requests);
     spend.customers = credited;
   } finally {
     engine.peakMB = await engine.stop();
@@ -62,6 +66,7 @@ async function main() {
     'p50 ms': run.latencyMs.p50,
     'p99 ms': run.latencyMs.p99,
     'max ms': run.latencyMs.max,
+    'engine CPU ms/req': run.engineCpuMsPerRequest,
     requests: run.requests,
     non2xx: run.non2xx,
     errors: run.errors + run.timeouts,
@@ -91,6 +96,31 @@ async function main() {
     engine: { peakRssMB: engine.peakMB, readySeconds: engine.readySeconds, dataMB: engineDataMB },
     targets,
   });
+}
+
+/**
+ * CPU time (user + system, every thread) the engine process spends from now on, from /proc/<pid>/stat;
+ * per request it is the figure that matters on a shared machine, where req/s is noisy. Linux only.
+ */
+function cpuMeter(pid) {
+  const fs = require('node:fs');
+  const read = () => {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  };
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const start = read();
+  return {
+    msPer(requests) {
+      const end = read();
+      if (start === undefined || end === undefined || !requests) return undefined;
+      return ((end - start) * 1000) / ticksPerSecond / requests;
+    },
+  };
 }
 
 function dirSizeMB(dir) {

@@ -79,4 +79,26 @@ describe('ledger under concurrent requests', () => {
     const summary = await engine.http().get(`/api/DEFAULT/customers/${customer}/points`).set(auth()).expect(200);
     expect(summary.body.active).toBe(11);
   });
+  it('stored events name the caller: issuer api, the client as actor, the request\'s correlation id; keyed replays say so', async () => {
+    const customer = randomUUID();
+    const before = await engine.infrastructure.eventStore.headPosition();
+    const correlationId = `corr-${randomUUID()}`;
+    await engine.http().post('/api/DEFAULT/points/transfer/add').set(auth()).set('X-Correlation-Id', correlationId).send({ transfer: { customer, points: 3 } }).expect(200);
+    const key = `k-${randomUUID()}`;
+    const first = await engine.http().post('/api/DEFAULT/points/transfer/spend').set(auth()).set('Idempotency-Key', key).send({ transfer: { customer, points: 1 } }).expect(200);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const again = await engine.http().post('/api/DEFAULT/points/transfer/spend').set(auth()).set('Idempotency-Key', key).send({ transfer: { customer, points: 1 } }).expect(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+
+    const events = (await engine.infrastructure.eventStore.readAll({ after: before })).filter((e) => e.streamId.startsWith('pointsAccount-'));
+    expect(events.map((e) => e.type)).toEqual(['AccountOpened', 'PointsAdded', 'PointsSpent']);
+    for (const event of events.slice(0, 2)) expect(event.metadata).toMatchObject({ issuer: 'api', actor: 'e2e-client', correlationId, causationId: correlationId });
+    expect(events[2].metadata).toMatchObject({ issuer: 'api', actor: 'e2e-client', idempotencyKey: key });
+  });
+
+  it('an Idempotency-Key longer than 255 characters is a 400 naming the header', async () => {
+    const response = await engine.http().post('/api/DEFAULT/points/transfer/add').set(auth()).set('Idempotency-Key', 'k'.repeat(256)).send({ transfer: { customer: randomUUID(), points: 1 } }).expect(400);
+    expect(response.body.errors).toEqual([{ field: 'Idempotency-Key', message: 'must be at most 255 characters' }]);
+  });
 });

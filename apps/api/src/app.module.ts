@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
 import { ApiErrorFilter } from './http/errors.filter';
-import { CommandContextInterceptor } from './http/command-context.interceptor';
 import { OpenLoyaltyModule } from './open-loyalty/open-loyalty.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
@@ -29,7 +28,6 @@ export class ApiModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ApiErrorFilter },
-        { provide: APP_INTERCEPTOR, useClass: CommandContextInterceptor },
       ],
     };
   }

@@ -6,9 +6,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parse as parseQuery } from 'qs';
 import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv, resolveTokenKeys, SqliteTenantDirectory, TenantDirectory } from '@app/auth';
-import { EngineConfig, Infrastructure, openInfrastructure } from '@app/engine';
+import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } from '@app/engine';
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
+import { installCommandContext } from './http/command-context';
 import { validationPipe } from './http/validation';
 
 export interface ApiApp {
@@ -46,6 +47,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
     { logger: options.logger ?? ['error', 'warn', 'log'], bufferLogs: false, bodyParser: false },
   );
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
+  installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

@@ -1,11 +1,12 @@
 import { DynamicModule, FactoryProvider, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
-import { getOptionsToken, getStorageToken, ThrottlerModuleOptions, ThrottlerStorageService } from '@nestjs/throttler';
+import { getOptionsToken, getStorageToken, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { systemClock, type Clock } from '@app/ledger/clock';
 import { ClientService } from './client.service';
 import { ClientThrottlerGuard, LoyaltyAuthGuard, TokenEndpointThrottlerGuard } from './http/auth.guard';
 import { CustomerTokenController } from './http/customer-token.controller';
 import { OAuthTokenController } from './http/oauth-token.controller';
 import { ApiKeyBasicStrategy, BearerTokenStrategy } from './http/strategies';
+import { HitWindowThrottlerStorage } from './http/throttler-storage';
 import { AUTH_OPTIONS, TENANT_DIRECTORY } from './http/tokens';
 import { StoreAccess } from './store-access';
 import type { TenantDirectory } from './tenant-directory.port';
@@ -67,7 +68,8 @@ const coreProviders: Provider[] = [
   provide(getOptionsToken(), (options): ThrottlerModuleOptions => ({
     throttlers: [{ name: 'default', ttl: 60_000, limit: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE }],
   })),
-  { provide: getStorageToken(), useClass: ThrottlerStorageService },
+  // constant cost per request; the library's in-memory storage copies every live hit per request
+  { provide: getStorageToken(), useFactory: () => new HitWindowThrottlerStorage() },
   BearerTokenStrategy,
   ApiKeyBasicStrategy,
   LoyaltyAuthGuard,

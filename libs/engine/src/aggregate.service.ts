@@ -73,9 +73,12 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
         if (applied) return applied;
       }
       for (let attempt = 0; ; attempt++) {
-        const loaded = await this.load(streamId);
-        const concrete = typeof command === 'function' ? (command as (state: State) => Command)(loaded.state) : command;
-        const events = this.decider.decide(concrete, loaded.state);
+        let loaded = attempt === 0 ? this.cache.get(streamId) : undefined;
+        let events = loaded ? this.decideOnRemembered(command, loaded.state) : undefined;
+        if (!loaded || !events) {
+          loaded = await this.load(streamId);
+          events = this.decide(command, loaded.state);
+        }
         if (events.length === 0) {
           this.remember(streamId, loaded);
           return { ...loaded, events };
@@ -102,6 +105,27 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
         }
       }
     });
+  }
+
+  private decide(command: Command | ((state: State) => Command), state: State): Event[] {
+    const concrete = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
+    return this.decider.decide(concrete, state);
+  }
+
+  /**
+   * Decides on the state remembered from this process's last append, without reading the stream:
+   * it is current unless another process appended since, and then the append's expected revision
+   * is refused and the command decided again on what the stream holds. A refusal or a decision to
+   * do nothing could rest on such a stale state without any append to catch it, so those answer
+   * undefined and are decided again on the stream.
+   */
+  private decideOnRemembered(command: Command | ((state: State) => Command), state: State): Event[] | undefined {
+    try {
+      const events = this.decide(command, state);
+      return events.length > 0 ? events : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -16,15 +16,45 @@ export interface RequestContext {
   idempotencyTakeover?: boolean;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/** The caller part of a context: who acts; ids are filled in when missing. */
+export type Caller = Partial<RequestContext> & Pick<RequestContext, 'issuer' | 'actor'>;
 
-export function runInContext<T>(context: Partial<RequestContext> & Pick<RequestContext, 'issuer' | 'actor'>, work: () => T): T {
+/**
+ * Where a context comes from. The HTTP edge enters a request's source before authentication has run
+ * and lets `caller()` read the principal when the command asks, so no per-route wrapper is needed.
+ */
+export interface ContextSource {
+  caller(): Caller;
+}
+
+type Cell = { context: RequestContext; source?: undefined } | { context?: undefined; source: ContextSource };
+
+const storage = new AsyncLocalStorage<Cell>();
+
+function complete(context: Caller): RequestContext {
   const correlationId = context.correlationId ?? randomUUID();
-  return storage.run({ causationId: correlationId, ...context, correlationId }, work);
+  return { causationId: correlationId, ...context, correlationId };
+}
+
+export function runInContext<T>(context: Caller, work: () => T): T {
+  return storage.run({ context: complete(context) }, work);
+}
+
+/** Runs `work` (and everything it starts) with the context `source` gives at the time it is asked for. */
+export function runWithContextSource<T>(source: ContextSource, work: () => T): T {
+  return storage.run({ source }, work);
+}
+
+/** The source entered with runWithContextSource, when the innermost context came from one. */
+export function currentContextSource(): ContextSource | undefined {
+  return storage.getStore()?.source;
 }
 
 export function currentContext(): RequestContext {
-  return storage.getStore() ?? { correlationId: randomUUID(), causationId: 'system', issuer: 'system', actor: 'system' };
+  const cell = storage.getStore();
+  if (cell?.context) return cell.context;
+  if (cell?.source) return complete(cell.source.caller());
+  return { correlationId: randomUUID(), causationId: 'system', issuer: 'system', actor: 'system' };
 }
 
 export function metadataFor(tenant: string, storeCode: string, context: RequestContext = currentContext()): EventMetadata {

@@ -16,12 +16,14 @@ import {
   UpdateCustomerRequest,
 } from './customer.dto';
 import { CustomerIdParam } from './params.dto';
+import { IdempotentCommands } from '../http/command-context';
 
 const LOOKUP_FIELDS: ReadonlyArray<CustomerLookupField & keyof CustomerLookupQuery> = ['email', 'phone', 'customerNumber', 'loyaltyCardNumber'];
 
 /** Customers of a store: register, read, change, look up. Changes reach the customer's transfer rows through projections. */
 @ApiTags('Open Loyalty: customers')
 @ApiBearerAuth()
+@IdempotentCommands()
 @Controller('api/:storeCode/customers')
 export class CustomersController {
   constructor(

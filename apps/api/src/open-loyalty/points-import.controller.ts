@@ -9,6 +9,7 @@ import type { StoreRecord } from '@app/auth';
 import { RequestValidationError } from '../http/validation';
 import { ImportResult, PointsImportService } from './points-import.service';
 import { XmlDocumentRefused } from './points-import.xml';
+import { IdempotentCommands } from '../http/command-context';
 
 /** 100,000 items take about 20 MB; this leaves room and still bounds the temp file. */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
@@ -51,6 +52,7 @@ export class ImportResponse {
 /** Open Loyalty's XML import of points transfers. */
 @ApiTags('Open Loyalty: points transfers')
 @ApiBearerAuth()
+@IdempotentCommands()
 @Controller('api/:storeCode/points/transfer')
 export class PointsImportController {
   constructor(private readonly imports: PointsImportService) {}

@@ -10,12 +10,14 @@ import { CustomerNotFoundException } from '@app/auth';
 import { AddTransferRequest, P2PRequest, TransferCreatedResponse, TransferRequest } from './transfer.dto';
 import { TransferIdParam } from './params.dto';
 import { RequestValidationError } from '../http/validation';
+import { IdempotentCommands } from '../http/command-context';
 
 const store = (record: StoreRecord) => ({ tenant: record.tenant, storeCode: record.storeCode });
 
 /** Open Loyalty's points-transfer commands, over the ledger's one set of commands. */
 @ApiTags('Open Loyalty: points transfers')
 @ApiBearerAuth()
+@IdempotentCommands()
 @Controller('api/:storeCode')
 export class PointsTransfersController {
   constructor(

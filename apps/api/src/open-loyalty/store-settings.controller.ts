@@ -5,6 +5,7 @@ import type { StoreRecord } from '@app/auth';
 import { StoreSettingsService } from '@app/engine';
 import { LedgerError, storeSettingsErrors, StoreSettings } from '@app/ledger';
 import { RequestValidationError } from '../http/validation';
+import { IdempotentCommands } from '../http/command-context';
 
 const SETTINGS_SCHEMA = {
   type: 'object',
@@ -22,6 +23,7 @@ const SETTINGS_SCHEMA = {
 /** Per-store points policy: expiry, pending days, p2p, opening accounts on first credit. */
 @ApiTags('Store settings')
 @ApiBearerAuth()
+@IdempotentCommands()
 @Controller('api/:storeCode/settings')
 export class StoreSettingsController {
   constructor(private readonly settings: StoreSettingsService) {}

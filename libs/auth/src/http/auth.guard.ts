@@ -106,6 +106,11 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     const customer = principal.role === 'customer' ? `:customer:${principal.customerId}` : '';
     return `client:${principal.tenant}:${principal.clientId}${customer}`;
   }
+
+  /** Same key as the library's (route + throttler + tracker), kept in memory only, so not hashed per request. */
+  protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${context.getClass().name}-${context.getHandler().name}-${throttlerName}-${tracker}`;
+  }
 }
 
 /** The token endpoint is throttled per client id and address, which bounds secret guessing per client. */

@@ -96,6 +96,20 @@ export function tenantDirectoryContract(open: () => Promise<DirectoryHarness>): 
       await expect(clients.verifyClient(clientId, clientSecret)).resolves.toBeUndefined();
     });
 
+    it('a client revoked or narrowed through another handle (another process: the CLI) is seen on the next lookup', async () => {
+      const { clientId } = await clients.createClient('t1', ['points:read', 'points:write']);
+      await expect(clients.findActiveClient(clientId)).resolves.toMatchObject({ scopes: ['points:read', 'points:write'] });
+      const elsewhere = new ClientService(await harness.reopen());
+      await elsewhere.setClientScopes(clientId, ['points:read']);
+      await expect(clients.findActiveClient(clientId)).resolves.toMatchObject({ scopes: ['points:read'] });
+      await elsewhere.revokeClient(clientId);
+      await expect(clients.findActiveClient(clientId)).resolves.toBeUndefined();
+      // and a client created elsewhere after an unknown id was looked up here
+      await expect(directory.findClient('late-client')).resolves.toBeUndefined();
+      await elsewhere.createClient('t1', ['points:read'], { clientId: 'late-client' });
+      await expect(directory.findClient('late-client')).resolves.toMatchObject({ clientId: 'late-client' });
+    });
+
     it('an API key pair verifies as the same client with the same scopes', async () => {
       const { clientId } = await clients.createClient('t1', ['points:read', 'customers:read']);
       const { apiKey, apiSecret } = await clients.createApiKey(clientId);

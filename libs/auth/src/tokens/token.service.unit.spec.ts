@@ -103,6 +103,27 @@ describe('access tokens', () => {
     await expect(service([keyA]).verify(forged)).resolves.toEqual({ ok: false, reason: 'client_inactive' });
   });
 
+  it('a token accepted before (its signature remembered) still expires by the clock', async () => {
+    const tokens = service([keyA]);
+    const issued = tokens.issueClientToken(client, client.scopes);
+    await expect(tokens.verify(issued.accessToken)).resolves.toMatchObject({ ok: true });
+    clock.advance(3600_000 + 29_000);
+    await expect(tokens.verify(issued.accessToken)).resolves.toMatchObject({ ok: true });
+    clock.advance(2_000);
+    await expect(tokens.verify(issued.accessToken)).resolves.toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('a token accepted before stops working once its client is revoked, and a tampered copy is still refused', async () => {
+    const tokens = service([keyA]);
+    const issued = tokens.issueClientToken(client, client.scopes);
+    await expect(tokens.verify(issued.accessToken)).resolves.toMatchObject({ ok: true });
+    const [header, payload, signature] = issued.accessToken.split('.');
+    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tenant: 't2' })).toString('base64url');
+    await expect(tokens.verify(`${header}.${widened}.${signature}`)).resolves.toEqual({ ok: false, reason: 'bad_signature' });
+    await clients.revokeClient(client.clientId);
+    await expect(tokens.verify(issued.accessToken)).resolves.toEqual({ ok: false, reason: 'client_inactive' });
+  });
+
   it('revoking the client invalidates its outstanding tokens at once', async () => {
     const tokens = service([keyA]);
     const issued = tokens.issueClientToken(client, client.scopes);

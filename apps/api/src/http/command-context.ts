@@ -1,0 +1,116 @@
+import { HttpException, RequestMethod } from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '@app/auth';
+import { Caller, ContextSource, currentContextSource, IdempotencyGuard, IdempotentOutcome, requestHash, runInContext, runWithContextSource } from '@app/engine';
+import { LedgerError } from '@app/ledger';
+import { RequestValidationError } from './validation';
+
+const MAX_KEY_LENGTH = 255;
+const MUTATING = new Set<RequestMethod>([RequestMethod.POST, RequestMethod.PUT, RequestMethod.PATCH, RequestMethod.DELETE]);
+
+type RequestWithPrincipal = FastifyRequest & { principal?: Principal };
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * One HTTP request as the source of its command context: the caller (issuer, actor, correlation id ->
+ * event metadata) is read from the principal the auth guard left on the request, when a command asks.
+ */
+export class HttpCommandContext implements ContextSource {
+  private known?: Caller;
+
+  constructor(
+    readonly request: RequestWithPrincipal,
+    readonly reply: FastifyReply,
+    private readonly idempotency: IdempotencyGuard,
+  ) {}
+
+  caller(): Caller {
+    if (this.known) return this.known;
+    const principal = this.request.principal;
+    const caller: Caller = {
+      issuer: principal?.role === 'customer' ? 'customer' : 'api',
+      actor: principal ? (principal.role === 'customer' ? (principal.customerId ?? principal.clientId) : principal.clientId) : 'anonymous',
+      correlationId: headerValue(this.request, 'x-correlation-id') ?? String(this.request.id),
+    };
+    // authentication has run once there is a principal; before that the caller may still change
+    if (principal) this.known = caller;
+    return caller;
+  }
+
+  /**
+   * Runs a mutating route's handler; with an Idempotency-Key, at most once per tenant and key: a repeat
+   * gets the first answer (Idempotent-Replayed: true), a different request under the same key a 409.
+   */
+  async command(handler: () => Promise<unknown>, status: number): Promise<unknown> {
+    const key = headerValue(this.request, 'idempotency-key');
+    const principal = this.request.principal;
+    if (!key || !principal) return handler();
+    if (key.length > MAX_KEY_LENGTH) {
+      throw new RequestValidationError([{ field: 'Idempotency-Key', message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
+    }
+    const hash = requestHash([this.request.method, this.request.url, this.request.body ?? null]);
+    const caller = this.caller();
+    const { outcome, replayed } = await this.idempotency.run(principal.tenant, key, hash, async (scope, takeover) => {
+      try {
+        const body = await runInContext({ ...caller, idempotencyKey: key, idempotencyScope: scope, idempotencyTakeover: takeover }, handler);
+        return { status, body: body ?? null };
+      } catch (error) {
+        // a business refusal is the request's answer and is replayed; anything else frees the key
+        if (error instanceof LedgerError) return { status: error.httpStatus, body: { ledgerError: { code: error.code, message: error.message, details: error.details ?? null } } };
+        throw error;
+      }
+    });
+    return this.answer(outcome, replayed);
+  }
+
+  private answer(outcome: IdempotentOutcome, replayed: boolean): unknown {
+    if (replayed) void this.reply.header('Idempotent-Replayed', 'true');
+    const refusal = (outcome.body as { ledgerError?: { code: LedgerError['code']; message: string; details: Record<string, unknown> | null } } | null)?.ledgerError;
+    if (refusal && outcome.status >= 400) throw new LedgerError(refusal.code, refusal.message, refusal.details ?? undefined);
+    if (outcome.status >= 400) throw new HttpException(outcome.body as object, outcome.status);
+    return outcome.body ?? undefined;
+  }
+}
+
+/**
+ * Every request runs in its own command context from the moment it arrives. A Fastify hook rather than
+ * a Nest interceptor: on Node 20 a global interceptor cost about 0.1 ms of CPU per request (rxjs and two
+ * AsyncResource.bind per call), a fifth of a whole points command.
+ */
+export function installCommandContext(fastify: FastifyInstance, idempotency: IdempotencyGuard): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    runWithContextSource(new HttpCommandContext(request, reply, idempotency), done);
+  });
+}
+
+/**
+ * Class decorator for controllers with commands: each POST, PUT, PATCH and DELETE route runs through
+ * HttpCommandContext.command, so an Idempotency-Key makes it run at most once. Route metadata (path,
+ * guards, status code, OpenAPI) moves over to the wrapper unchanged.
+ */
+export function IdempotentCommands(): ClassDecorator {
+  return (target) => {
+    const prototype = target.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const original = prototype[name];
+      if (name === 'constructor' || typeof original !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, original) as RequestMethod | undefined;
+      if (method === undefined || !MUTATING.has(method)) continue;
+      const status = (Reflect.getMetadata(HTTP_CODE_METADATA, original) as number | undefined) ?? (method === RequestMethod.POST ? 201 : 200);
+      const handler = original as (...args: unknown[]) => Promise<unknown>;
+      const wrapped = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+        const source = currentContextSource();
+        if (!(source instanceof HttpCommandContext)) return handler.apply(this, args);
+        return source.command(() => handler.apply(this, args), status);
+      };
+      for (const key of Reflect.getOwnMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);
+      Object.defineProperty(wrapped, 'name', { value: handler.name });
+      prototype[name] = wrapped;
+    }
+  };
+}
