@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestEngine, TestEngine } from '../support/engine';
+import { IdempotencyGuard } from '@app/engine';
+import { startTestEngine, TEST_TENANT, TestEngine } from '../support/engine';
 import { billionLaughsXml, externalEntityXml, pointsTransfersXml, writeLargeImportFile } from '../support/xml-fixtures';
 
 describe('Open Loyalty XML import', () => {
@@ -97,14 +98,33 @@ describe('Open Loyalty XML import', () => {
     expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
   });
 
-  it('imports 5,000 items streamed from a file', async () => {
+  it('imports 5,000 items streamed from a file; the same Idempotency-Key replays the answer and stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-fixture-'));
     try {
       const customers = Array.from({ length: 50 }, () => randomUUID());
       const file = join(dir, 'points.xml');
       await writeLargeImportFile(file, 5000, customers);
-      const response = await engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', file).expect(200);
+      const key = randomUUID();
+      const importKeyed = () => engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).set('Idempotency-Key', key).attach('file[file]', file).expect(200);
+      const response = await importKeyed();
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(response.body).toMatchObject({ totalProcessed: 5000, totalSuccess: 5000, totalFailed: 0 });
+      // the answer has the seed's shape, key for key and in order
+      expect(Object.keys(response.body)).toEqual(['items', 'totalProcessed', 'totalSuccess', 'totalFailed']);
+      expect(response.body.items).toHaveLength(5000);
+      expect(Object.keys(response.body.items[0])).toEqual(['status', 'processImportResult', 'identifier']);
+      expect(response.body.items[0].identifier).toBe(`${customers[0]}/(adding 1)`);
+      expect(new Set(response.body.items.map((item: { processImportResult: { object: { pointsTransferId: string } } }) => item.processImportResult.object.pointsTransferId)).size).toBe(5000);
+
+      // ~700 KB of answer: stored in several parts, replayed byte for byte
+      const head = await engine.infrastructure.eventStore.headPosition();
+      const replay = await importKeyed();
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.headers['content-type']).toMatch(/^application\/json/);
+      expect(replay.text).toBe(response.text);
+      const stored = await engine.infrastructure.eventStore.readStream(IdempotencyGuard.streamFor(TEST_TENANT, key));
+      expect(stored.filter((event) => event.type === 'IdempotentResponsePart').length).toBeGreaterThan(1);
+      expect(await engine.infrastructure.eventStore.headPosition()).toBe(head);
       // item i adds 1 + (i % 50) points to customers[i % 50]: each customer gets 100 items of the same size
       const first = await summary(customers[0]);
       expect(first.active).toBe(100);

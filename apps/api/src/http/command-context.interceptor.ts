@@ -1,10 +1,11 @@
-import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import { Reflector } from '@nestjs/core';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import type { Principal } from '@app/auth';
-import { IdempotencyGuard, IdempotentOutcome, requestHash, runInContext } from '@app/engine';
+import { IdempotencyGuard, IdempotencyKeyReusedError, IdempotentOutcome, isStreamedBody, requestHash, runInContext, StreamedBody } from '@app/engine';
 import { LedgerError } from '@app/ledger';
 import { RequestValidationError } from './validation';
 
@@ -16,6 +17,8 @@ type RequestWithPrincipal = FastifyRequest & { principal?: Principal };
 /**
  * Puts the caller into the command context (issuer, actor, correlation id -> event metadata) and,
  * for a mutating request with an Idempotency-Key, runs it at most once per tenant and key.
+ * A handler may answer with a StreamedBody: it is streamed as the response (and, keyed, stored
+ * in parts and replayed from them), never held whole.
  */
 @Injectable()
 export class CommandContextInterceptor implements NestInterceptor {
@@ -34,7 +37,7 @@ export class CommandContextInterceptor implements NestInterceptor {
     };
     const key = headerValue(request, 'idempotency-key');
     if (!key || !MUTATING.has(request.method) || !principal) {
-      return from(runInContext(caller, () => lastValueFrom(next.handle(), { defaultValue: undefined })));
+      return from(runInContext(caller, () => lastValueFrom(next.handle(), { defaultValue: undefined })).then((body) => (isStreamedBody(body) ? streamOf(body) : body)));
     }
     if (key.length > MAX_KEY_LENGTH) {
       throw new RequestValidationError([{ field: 'Idempotency-Key', message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
@@ -42,6 +45,7 @@ export class CommandContextInterceptor implements NestInterceptor {
     const status = this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? 201 : 200);
     const hash = requestHash([request.method, request.url, request.body ?? null]);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
+    let streamed: StreamedBody | undefined;
     return from(
       this.idempotency
         .run(principal.tenant, key, hash, async (scope, takeover) => {
@@ -49,6 +53,10 @@ export class CommandContextInterceptor implements NestInterceptor {
             const body = await runInContext({ ...caller, idempotencyKey: key, idempotencyScope: scope, idempotencyTakeover: takeover }, () =>
               lastValueFrom(next.handle(), { defaultValue: undefined }),
             );
+            if (isStreamedBody(body)) {
+              streamed = body;
+              return { status, body: null, parts: body.parts(), contentType: body.contentType };
+            }
             return { status, body: body ?? null };
           } catch (error) {
             // a business refusal is the request's answer and is replayed; anything else frees the key
@@ -56,7 +64,18 @@ export class CommandContextInterceptor implements NestInterceptor {
             throw error;
           }
         })
-        .then(({ outcome, replayed }) => this.answer(outcome, replayed, reply)),
+        .then(async ({ outcome, replayed }) => {
+          if (streamed && !replayed) return streamOf(streamed);
+          // a replay answers without the handler: an unread body (a multipart upload) is read
+          // to its end first, or the client would see its upload cut off instead of the answer
+          if (replayed) await drained(request);
+          return this.answer(outcome, replayed, reply);
+        })
+        .catch(async (error: unknown) => {
+          await streamed?.release();
+          if (error instanceof IdempotencyKeyReusedError) await drained(request);
+          throw error;
+        }),
     );
   }
 
@@ -65,6 +84,7 @@ export class CommandContextInterceptor implements NestInterceptor {
     const refusal = (outcome.body as { ledgerError?: { code: LedgerError['code']; message: string; details: Record<string, unknown> | null } } | null)?.ledgerError;
     if (refusal && outcome.status >= 400) throw new LedgerError(refusal.code, refusal.message, refusal.details ?? undefined);
     if (outcome.status >= 400) throw new HttpException(outcome.body as object, outcome.status);
+    if (outcome.parts) return new StreamableFile(Readable.from(outcome.parts, { objectMode: false }), { type: outcome.contentType });
     return outcome.body ?? undefined;
   }
 }
@@ -72,4 +92,23 @@ export class CommandContextInterceptor implements NestInterceptor {
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Waits until the request's body has been read to its end, discarding what nobody read. */
+async function drained(request: FastifyRequest): Promise<void> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  raw.resume();
+  await new Promise<void>((resolve) => {
+    raw.once('end', resolve);
+    raw.once('close', resolve);
+    raw.once('error', () => resolve());
+  });
+}
+
+/** The response for a streamed body: its parts, then `release()` however the stream ends (also unread). */
+function streamOf(body: StreamedBody): StreamableFile {
+  const stream = Readable.from(body.parts(), { objectMode: false });
+  stream.once('close', () => void body.release());
+  return new StreamableFile(stream, { type: body.contentType });
 }
