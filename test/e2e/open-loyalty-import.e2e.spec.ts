@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdempotencyGuard } from '@app/engine';
@@ -13,10 +13,26 @@ describe('Open Loyalty XML import', () => {
     engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', Buffer.isBuffer(xml) ? xml : Buffer.from(xml), 'points.xml');
   const summary = async (customerId: string) => (await engine.http().get(`/api/DEFAULT/customers/${customerId}/points`).set(auth()).expect(200)).body;
 
+  // the import spools upload and answer under LOYALTY_IMPORT_SPOOL_DIR: a private one shows they are removed
+  const previousSpoolDir = process.env.LOYALTY_IMPORT_SPOOL_DIR;
+  const spoolRoot = mkdtempSync(join(tmpdir(), 'import-spools-'));
+  const spools = () => readdirSync(spoolRoot).filter((name) => name.startsWith('points-import-'));
+
   beforeAll(async () => {
     engine = await startTestEngine();
+    process.env.LOYALTY_IMPORT_SPOOL_DIR = spoolRoot;
   });
-  afterAll(() => engine.close());
+  afterAll(async () => {
+    if (previousSpoolDir === undefined) delete process.env.LOYALTY_IMPORT_SPOOL_DIR;
+    else process.env.LOYALTY_IMPORT_SPOOL_DIR = previousSpoolDir;
+    rmSync(spoolRoot, { recursive: true, force: true });
+    await engine.close();
+  });
+  afterEach(async () => {
+    // answered, refused or replayed: no spool is left behind (removed as the response stream closes)
+    for (let i = 0; i < 100 && spools().length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(spools()).toEqual([]);
+  });
 
   it('reports bad items and applies the rest, in document order', async () => {
     const byId = randomUUID();

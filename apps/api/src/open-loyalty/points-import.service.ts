@@ -100,7 +100,7 @@ export class PointsImportService {
    * away when anything throws.
    */
   async spoolAndCheck(upload: Readable, work: (file: string, dir: string) => Promise<ImportResponseBody>): Promise<ImportResponseBody> {
-    const dir = await mkdtemp(join(tmpdir(), 'points-import-'));
+    const dir = await mkdtemp(join(process.env.LOYALTY_IMPORT_SPOOL_DIR || tmpdir(), 'points-import-'));
     const file = join(dir, 'points.xml');
     try {
       const reader = new PointsTransferXmlReader();
