@@ -103,7 +103,7 @@ export class PointsImportService {
     const dir = await mkdtemp(join(process.env.LOYALTY_IMPORT_SPOOL_DIR || tmpdir(), 'points-import-'));
     const file = join(dir, 'points.xml');
     try {
-      const reader = new PointsTransferXmlReader();
+      const reader = new PointsTransferXmlReader({ checkOnly: true });
       const decoder = new StringDecoder('utf8');
       const check = new Transform({
         transform(chunk: Buffer, _encoding, done) {
