@@ -114,6 +114,25 @@ describe('Open Loyalty XML import', () => {
     expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
   });
 
+  it('a keyed answer of several parts with multi-byte characters replays byte for byte', async () => {
+    // every item names an unknown e-mail with Japanese and Polish letters: failed items echo it twice (identifier, message)
+    const tag = randomUUID().slice(0, 8);
+    const xml = pointsTransfersXml(Array.from({ length: 3000 }, (_, i) => ({ customerEmail: `漢字かな交じり文-zażółć-${tag}-${i}@example.com`, points: '1', type: 'adding' })));
+    const key = randomUUID();
+    const send = () => upload(xml).set('Idempotency-Key', key).expect(200);
+    const first = await send();
+    expect(first.body).toMatchObject({ totalProcessed: 3000, totalSuccess: 0, totalFailed: 3000 });
+    expect(first.body.items[7]).toEqual({
+      status: 'failed',
+      identifier: `漢字かな交じり文-zażółć-${tag}-7@example.com/(adding 1)`,
+      message: `no customer with email 漢字かな交じり文-zażółć-${tag}-7@example.com in store DEFAULT`,
+    });
+    expect(Buffer.byteLength(first.text)).toBeGreaterThan(2 * 256 * 1024);
+    const replay = await send();
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.text).toBe(first.text);
+  });
+
   it('imports 5,000 items streamed from a file; the same Idempotency-Key replays the answer and stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-fixture-'));
     try {

@@ -15,15 +15,15 @@ export interface IdempotentOutcome {
 }
 
 /**
- * A response body a handler produces as text in parts instead of one value (an import's answer
- * for 100,000 items is about 17 MB of JSON): the HTTP layer streams it, and stores it part by
- * part for an idempotent replay. `parts()` may be called more than once; `release()` frees
- * what backs it once the response has been sent.
+ * A response body a handler produces in chunks (UTF-8 bytes) instead of one value (an import's
+ * answer for 100,000 items is about 17 MB of JSON): the HTTP layer streams it, and stores it as
+ * text part by part for an idempotent replay. `chunks()` may be called more than once;
+ * `release()` frees what backs it once the response has been sent.
  */
 export interface StreamedBody {
   readonly streamedBody: true;
   readonly contentType: string;
-  parts(): AsyncIterable<string>;
+  chunks(): AsyncIterable<Buffer>;
   release(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor, StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { Reflector } from '@nestjs/core';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -55,7 +56,7 @@ export class CommandContextInterceptor implements NestInterceptor {
             );
             if (isStreamedBody(body)) {
               streamed = body;
-              return { status, body: null, parts: body.parts(), contentType: body.contentType };
+              return { status, body: null, parts: textOf(body.chunks()), contentType: body.contentType };
             }
             return { status, body: body ?? null };
           } catch (error) {
@@ -106,9 +107,17 @@ async function drained(request: FastifyRequest): Promise<void> {
   });
 }
 
-/** The response for a streamed body: its parts, then `release()` however the stream ends (also unread). */
+/** UTF-8 chunks as text, a character never split between two parts. */
+async function* textOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) yield decoder.write(chunk);
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** The response for a streamed body: its chunks, then `release()` however the stream ends (also unread). */
 function streamOf(body: StreamedBody): StreamableFile {
-  const stream = Readable.from(body.parts(), { objectMode: false });
+  const stream = Readable.from(body.chunks(), { objectMode: false });
   stream.once('close', () => void body.release());
   return new StreamableFile(stream, { type: body.contentType });
 }

@@ -37,8 +37,8 @@ const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, field: CustomerLookup
 ];
 /** items applied at once; items naming the same customer still run in document order */
 const CONCURRENCY = 32;
-/** the response is read back from its spool file in strings of about this many characters */
-const RESPONSE_PART_CHARS = 256 * 1024;
+/** the response is read back from its spool file in chunks of this many bytes */
+const RESPONSE_CHUNK_BYTES = 256 * 1024;
 
 class ItemRefused extends Error {}
 
@@ -55,7 +55,7 @@ interface CheckedItem {
  * The import's answer, `{items, totalProcessed, totalSuccess, totalFailed}` exactly as
  * JSON.stringify(ImportResult) would write it, kept in a spool file (one JSON text per item,
  * written as the items are applied) instead of in memory: 100,000 items are about 17 MB of JSON.
- * `parts()` reads it back in bounded strings, for the HTTP response and, for a keyed request,
+ * `chunks()` reads it back in bounded chunks, for the HTTP response and, for a keyed request,
  * the idempotency guard; `release()` removes the spool once the response has been sent.
  */
 export class ImportResponseBody implements StreamedBody {
@@ -68,10 +68,10 @@ export class ImportResponseBody implements StreamedBody {
     readonly totals: Omit<ImportResult, 'items'>,
   ) {}
 
-  async *parts(): AsyncGenerator<string> {
-    yield '{"items":[';
-    for await (const text of createReadStream(this.itemsFile, { encoding: 'utf8', highWaterMark: RESPONSE_PART_CHARS })) yield text as string;
-    yield `],${JSON.stringify(this.totals).slice(1)}`;
+  async *chunks(): AsyncGenerator<Buffer> {
+    yield Buffer.from('{"items":[');
+    for await (const chunk of createReadStream(this.itemsFile, { highWaterMark: RESPONSE_CHUNK_BYTES })) yield chunk as Buffer;
+    yield Buffer.from(`],${JSON.stringify(this.totals).slice(1)}`);
   }
 
   release(): Promise<void> {
