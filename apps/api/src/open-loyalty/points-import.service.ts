@@ -37,6 +37,8 @@ const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, field: CustomerLookup
 ];
 /** items applied at once; items naming the same customer still run in document order */
 const CONCURRENCY = 32;
+/** items after which the import waits for the projections to catch up with what it appended */
+const CATCH_UP_EVERY = 1024;
 /** the response is read back from its spool file in chunks of this many bytes */
 const RESPONSE_CHUNK_BYTES = 256 * 1024;
 
@@ -153,6 +155,9 @@ export class PointsImportService {
         if (result.status === 'success') totalSuccess++;
       }
       await write(out, text);
+      // keep the read models close behind: the projector then works in small batches instead of
+      // catching up on thousands of events at once while the import keeps appending
+      if (totalProcessed % CATCH_UP_EVERY < CONCURRENCY) await this.progress.caughtUp();
     };
     try {
       for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
