@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestEngine, TestEngine } from '../support/engine';
+import { IdempotencyGuard } from '@app/engine';
+import { startTestEngine, TEST_TENANT, TestEngine } from '../support/engine';
 import { billionLaughsXml, externalEntityXml, pointsTransfersXml, writeLargeImportFile } from '../support/xml-fixtures';
 
 describe('Open Loyalty XML import', () => {
@@ -12,10 +13,26 @@ describe('Open Loyalty XML import', () => {
     engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', Buffer.isBuffer(xml) ? xml : Buffer.from(xml), 'points.xml');
   const summary = async (customerId: string) => (await engine.http().get(`/api/DEFAULT/customers/${customerId}/points`).set(auth()).expect(200)).body;
 
+  // the import spools upload and answer under LOYALTY_IMPORT_SPOOL_DIR: a private one shows they are removed
+  const previousSpoolDir = process.env.LOYALTY_IMPORT_SPOOL_DIR;
+  const spoolRoot = mkdtempSync(join(tmpdir(), 'import-spools-'));
+  const spools = () => readdirSync(spoolRoot).filter((name) => name.startsWith('points-import-'));
+
   beforeAll(async () => {
     engine = await startTestEngine();
+    process.env.LOYALTY_IMPORT_SPOOL_DIR = spoolRoot;
   });
-  afterAll(() => engine.close());
+  afterAll(async () => {
+    if (previousSpoolDir === undefined) delete process.env.LOYALTY_IMPORT_SPOOL_DIR;
+    else process.env.LOYALTY_IMPORT_SPOOL_DIR = previousSpoolDir;
+    rmSync(spoolRoot, { recursive: true, force: true });
+    await engine.close();
+  });
+  afterEach(async () => {
+    // answered, refused or replayed: no spool is left behind (removed as the response stream closes)
+    for (let i = 0; i < 100 && spools().length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(spools()).toEqual([]);
+  });
 
   it('reports bad items and applies the rest, in document order', async () => {
     const byId = randomUUID();
@@ -97,14 +114,52 @@ describe('Open Loyalty XML import', () => {
     expect(await engine.infrastructure.eventStore.headPosition()).toBe(before);
   });
 
-  it('imports 5,000 items streamed from a file', async () => {
+  it('a keyed answer of several parts with multi-byte characters replays byte for byte', async () => {
+    // every item names an unknown e-mail with Japanese and Polish letters: failed items echo it twice (identifier, message)
+    const tag = randomUUID().slice(0, 8);
+    const xml = pointsTransfersXml(Array.from({ length: 3000 }, (_, i) => ({ customerEmail: `漢字かな交じり文-zażółć-${tag}-${i}@example.com`, points: '1', type: 'adding' })));
+    const key = randomUUID();
+    const send = () => upload(xml).set('Idempotency-Key', key).expect(200);
+    const first = await send();
+    expect(first.body).toMatchObject({ totalProcessed: 3000, totalSuccess: 0, totalFailed: 3000 });
+    expect(first.body.items[7]).toEqual({
+      status: 'failed',
+      identifier: `漢字かな交じり文-zażółć-${tag}-7@example.com/(adding 1)`,
+      message: `no customer with email 漢字かな交じり文-zażółć-${tag}-7@example.com in store DEFAULT`,
+    });
+    expect(Buffer.byteLength(first.text)).toBeGreaterThan(2 * 256 * 1024);
+    const replay = await send();
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.text).toBe(first.text);
+  });
+
+  it('imports 5,000 items streamed from a file; the same Idempotency-Key replays the answer and stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-fixture-'));
     try {
       const customers = Array.from({ length: 50 }, () => randomUUID());
       const file = join(dir, 'points.xml');
       await writeLargeImportFile(file, 5000, customers);
-      const response = await engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).attach('file[file]', file).expect(200);
+      const key = randomUUID();
+      const importKeyed = () => engine.http().post('/api/DEFAULT/points/transfer/import').set(auth()).set('Idempotency-Key', key).attach('file[file]', file).expect(200);
+      const response = await importKeyed();
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
       expect(response.body).toMatchObject({ totalProcessed: 5000, totalSuccess: 5000, totalFailed: 0 });
+      // the answer has the seed's shape, key for key and in order
+      expect(Object.keys(response.body)).toEqual(['items', 'totalProcessed', 'totalSuccess', 'totalFailed']);
+      expect(response.body.items).toHaveLength(5000);
+      expect(Object.keys(response.body.items[0])).toEqual(['status', 'processImportResult', 'identifier']);
+      expect(response.body.items[0].identifier).toBe(`${customers[0]}/(adding 1)`);
+      expect(new Set(response.body.items.map((item: { processImportResult: { object: { pointsTransferId: string } } }) => item.processImportResult.object.pointsTransferId)).size).toBe(5000);
+
+      // ~700 KB of answer: stored in several parts, replayed byte for byte
+      const head = await engine.infrastructure.eventStore.headPosition();
+      const replay = await importKeyed();
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.headers['content-type']).toMatch(/^application\/json/);
+      expect(replay.text).toBe(response.text);
+      const stored = await engine.infrastructure.eventStore.readStream(IdempotencyGuard.streamFor(TEST_TENANT, key));
+      expect(stored.filter((event) => event.type === 'IdempotentResponsePart').length).toBeGreaterThan(1);
+      expect(await engine.infrastructure.eventStore.headPosition()).toBe(head);
       // item i adds 1 + (i % 50) points to customers[i % 50]: each customer gets 100 items of the same size
       const first = await summary(customers[0]);
       expect(first.active).toBe(100);

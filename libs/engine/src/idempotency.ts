@@ -6,6 +6,29 @@ import { Clock } from '@app/ledger';
 export interface IdempotentOutcome {
   status: number;
   body: unknown;
+  /**
+   * A body too large for one event (see StreamedBody): its text in parts, stored as one event
+   * each; `body` is then null. A replayed outcome gives the stored parts back, with contentType.
+   */
+  parts?: AsyncIterable<string> | Iterable<string>;
+  contentType?: string;
+}
+
+/**
+ * A response body a handler produces in chunks (UTF-8 bytes) instead of one value (an import's
+ * answer for 100,000 items is about 17 MB of JSON): the HTTP layer streams it, and stores it as
+ * text part by part for an idempotent replay. `chunks()` may be called more than once;
+ * `release()` frees what backs it once the response has been sent.
+ */
+export interface StreamedBody {
+  readonly streamedBody: true;
+  readonly contentType: string;
+  chunks(): AsyncIterable<Buffer>;
+  release(): Promise<void>;
+}
+
+export function isStreamedBody(value: unknown): value is StreamedBody {
+  return typeof value === 'object' && value !== null && (value as Partial<StreamedBody>).streamedBody === true;
 }
 
 export class IdempotencyKeyReusedError extends Error {
@@ -16,7 +39,8 @@ export class IdempotencyKeyReusedError extends Error {
 }
 
 type ClaimEvent = { type: 'IdempotencyKeyClaimed'; data: { requestHash: string; claimedAt: string } };
-type CompletedEvent = { type: 'IdempotentRequestCompleted'; data: { outcome: IdempotentOutcome } };
+type CompletedEvent = { type: 'IdempotentRequestCompleted'; data: { outcome: IdempotentOutcome & { streamedParts?: number } } };
+type PartEvent = { type: 'IdempotentResponsePart'; data: { text: string } };
 type AbandonedEvent = { type: 'IdempotentRequestAbandoned'; data: { reason: string } };
 
 export function requestHash(parts: unknown[]): string {
@@ -70,7 +94,7 @@ export class IdempotencyGuard {
       const claim = history.find((e) => e.type === 'IdempotencyKeyClaimed') as (StoredEvent & ClaimEvent) | undefined;
       if (claim && claim.data.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
       const last = history[history.length - 1] as (StoredEvent & (ClaimEvent | CompletedEvent | AbandonedEvent)) | undefined;
-      if (last?.type === 'IdempotentRequestCompleted') return { outcome: last.data.outcome, replayed: true };
+      if (last?.type === 'IdempotentRequestCompleted') return { outcome: replayOf(history, last.data.outcome), replayed: true };
 
       const running = this.inFlight.get(streamId);
       if (running) {
@@ -124,14 +148,41 @@ export class IdempotencyGuard {
         );
         throw error;
       }
+      let revision = claimRevision;
+      let stored: CompletedEvent['data']['outcome'] = outcome;
+      if (outcome.parts) {
+        // one event per part, after the claim; the completion says how many belong to the answer
+        let count = 0;
+        for await (const text of outcome.parts) {
+          const part: PartEvent = { type: 'IdempotentResponsePart', data: { text } };
+          revision = (await this.store.appendToStream(streamId, [{ id: randomUUID(), ...part, metadata: {} }], { expectedRevision: revision })).nextExpectedRevision;
+          count++;
+        }
+        stored = { status: outcome.status, body: null, ...(outcome.contentType ? { contentType: outcome.contentType } : {}), streamedParts: count };
+      }
       await this.store.appendToStream(
         streamId,
-        [{ id: randomUUID(), type: 'IdempotentRequestCompleted', data: { outcome }, metadata: {} }],
-        { expectedRevision: claimRevision },
+        [{ id: randomUUID(), type: 'IdempotentRequestCompleted', data: { outcome: stored }, metadata: {} }],
+        { expectedRevision: revision },
       );
       return outcome;
     })();
     this.inFlight.set(streamId, work);
     return work.finally(() => this.inFlight.delete(streamId));
   }
+}
+
+/** A completed outcome as stored; a streamed one gets the parts written since the last claim back. */
+function replayOf(history: readonly StoredEvent[], stored: CompletedEvent['data']['outcome']): IdempotentOutcome {
+  if (stored.streamedParts === undefined) return stored;
+  let lastClaim = -1;
+  history.forEach((event, i) => {
+    if (event.type === 'IdempotencyKeyClaimed') lastClaim = i;
+  });
+  const parts = history
+    .slice(lastClaim + 1)
+    .filter((event) => event.type === 'IdempotentResponsePart')
+    .map((event) => (event.data as PartEvent['data']).text);
+  if (parts.length !== stored.streamedParts) throw new Error(`idempotent answer has ${parts.length} of ${stored.streamedParts} parts`);
+  return { status: stored.status, body: null, parts, ...(stored.contentType ? { contentType: stored.contentType } : {}) };
 }

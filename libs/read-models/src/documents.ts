@@ -348,7 +348,10 @@ export function bucketDocId(tenant: string, storeCode: string, pointType: Histog
 
 /** The histogram projection's memory of each transfer: which day its points landed in which bucket. */
 export interface HistogramTransferDocument extends ViewDocument {
-  /** UTC day the transfer was created */
+  /**
+   * UTC day the transfer's points are booked on: its created day, except for a lot that was
+   * pending and activated, whose earned points are booked on its activation day
+   */
   createdDay: string;
   /** 1 while the lot is pending: its points sit in the `pending` bucket of createdDay */
   pending: number;

@@ -1,8 +1,22 @@
-import { HttpException, RequestMethod } from '@nestjs/common';
+import { HttpException, RequestMethod, StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@app/auth';
-import { Caller, ContextSource, currentContextSource, IdempotencyGuard, IdempotentOutcome, requestHash, runInContext, runWithContextSource } from '@app/engine';
+import {
+  Caller,
+  ContextSource,
+  currentContextSource,
+  IdempotencyGuard,
+  IdempotencyKeyReusedError,
+  IdempotentOutcome,
+  isStreamedBody,
+  requestHash,
+  runInContext,
+  runWithContextSource,
+  StreamedBody,
+} from '@app/engine';
 import { LedgerError } from '@app/ledger';
 import { RequestValidationError } from './validation';
 
@@ -45,27 +59,47 @@ export class HttpCommandContext implements ContextSource {
   /**
    * Runs a mutating route's handler; with an Idempotency-Key, at most once per tenant and key: a repeat
    * gets the first answer (Idempotent-Replayed: true), a different request under the same key a 409.
+   * A handler may answer with a StreamedBody: it is streamed as the response (and, keyed, stored in
+   * parts and replayed from them), never held whole.
    */
   async command(handler: () => Promise<unknown>, status: number): Promise<unknown> {
     const key = headerValue(this.request, 'idempotency-key');
     const principal = this.request.principal;
-    if (!key || !principal) return handler();
+    if (!key || !principal) {
+      const body = await handler();
+      return isStreamedBody(body) ? streamOf(body) : body;
+    }
     if (key.length > MAX_KEY_LENGTH) {
       throw new RequestValidationError([{ field: 'Idempotency-Key', message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
     }
     const hash = requestHash([this.request.method, this.request.url, this.request.body ?? null]);
     const caller = this.caller();
-    const { outcome, replayed } = await this.idempotency.run(principal.tenant, key, hash, async (scope, takeover) => {
-      try {
-        const body = await runInContext({ ...caller, idempotencyKey: key, idempotencyScope: scope, idempotencyTakeover: takeover }, handler);
-        return { status, body: body ?? null };
-      } catch (error) {
-        // a business refusal is the request's answer and is replayed; anything else frees the key
-        if (error instanceof LedgerError) return { status: error.httpStatus, body: { ledgerError: { code: error.code, message: error.message, details: error.details ?? null } } };
-        throw error;
-      }
-    });
-    return this.answer(outcome, replayed);
+    let streamed: StreamedBody | undefined;
+    try {
+      const { outcome, replayed } = await this.idempotency.run(principal.tenant, key, hash, async (scope, takeover) => {
+        try {
+          const body = await runInContext({ ...caller, idempotencyKey: key, idempotencyScope: scope, idempotencyTakeover: takeover }, handler);
+          if (isStreamedBody(body)) {
+            streamed = body;
+            return { status, body: null, parts: textOf(body.chunks()), contentType: body.contentType };
+          }
+          return { status, body: body ?? null };
+        } catch (error) {
+          // a business refusal is the request's answer and is replayed; anything else frees the key
+          if (error instanceof LedgerError) return { status: error.httpStatus, body: { ledgerError: { code: error.code, message: error.message, details: error.details ?? null } } };
+          throw error;
+        }
+      });
+      if (streamed && !replayed) return streamOf(streamed);
+      // a replay answers without the handler: an unread body (a multipart upload) is read to its end
+      // first, or the client would see its upload cut off instead of the answer
+      if (replayed) await drained(this.request);
+      return this.answer(outcome, replayed);
+    } catch (error) {
+      await streamed?.release();
+      if (error instanceof IdempotencyKeyReusedError) await drained(this.request);
+      throw error;
+    }
   }
 
   private answer(outcome: IdempotentOutcome, replayed: boolean): unknown {
@@ -73,8 +107,36 @@ export class HttpCommandContext implements ContextSource {
     const refusal = (outcome.body as { ledgerError?: { code: LedgerError['code']; message: string; details: Record<string, unknown> | null } } | null)?.ledgerError;
     if (refusal && outcome.status >= 400) throw new LedgerError(refusal.code, refusal.message, refusal.details ?? undefined);
     if (outcome.status >= 400) throw new HttpException(outcome.body as object, outcome.status);
+    if (outcome.parts) return new StreamableFile(Readable.from(outcome.parts, { objectMode: false }), { type: outcome.contentType });
     return outcome.body ?? undefined;
   }
+}
+
+/** Waits until the request's body has been read to its end, discarding what nobody read. */
+async function drained(request: FastifyRequest): Promise<void> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  raw.resume();
+  await new Promise<void>((resolve) => {
+    raw.once('end', resolve);
+    raw.once('close', resolve);
+    raw.once('error', () => resolve());
+  });
+}
+
+/** UTF-8 chunks as text, a character never split between two parts. */
+async function* textOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) yield decoder.write(chunk);
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** The response for a streamed body: its chunks, then `release()` however the stream ends (also unread). */
+function streamOf(body: StreamedBody): StreamableFile {
+  const stream = Readable.from(body.chunks(), { objectMode: false });
+  stream.once('close', () => void body.release());
+  return new StreamableFile(stream, { type: body.contentType });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
 import { RequestValidationError } from '../http/validation';
-import { ImportResult, PointsImportService } from './points-import.service';
+import { ImportResponseBody, PointsImportService } from './points-import.service';
 import { XmlDocumentRefused } from './points-import.xml';
 import { IdempotentCommands } from '../http/command-context';
 
@@ -70,7 +70,7 @@ export class PointsImportController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: [FILE_FIELD], properties: { [FILE_FIELD]: { type: 'string', format: 'binary', description: 'XML file' } } } })
   @ApiOkResponse({ type: ImportResponse })
-  async import(@CurrentStore() store: StoreRecord, @Req() request: FastifyRequest): Promise<ImportResult> {
+  async import(@CurrentStore() store: StoreRecord, @Req() request: FastifyRequest): Promise<ImportResponseBody> {
     if (typeof request.isMultipart !== 'function' || !request.isMultipart()) {
       throw new RequestValidationError([{ field: FILE_FIELD, message: 'upload the XML file as multipart/form-data in field file[file]' }]);
     }
@@ -81,9 +81,10 @@ export class PointsImportController {
       throw new RequestValidationError([{ field: FILE_FIELD, message: 'is required: an XML file in multipart field file[file]' }]);
     }
     try {
-      return await this.imports.spoolAndCheck(upload.file, async (file) => {
+      // the answer streams from a spool file (see ImportResponseBody): 100,000 items are ~17 MB of JSON
+      return await this.imports.spoolAndCheck(upload.file, async (file, dir) => {
         if (upload.file.truncated) throw new TooLarge();
-        return this.imports.apply(store, file);
+        return this.imports.apply(store, file, dir);
       });
     } catch (error) {
       if (error instanceof XmlDocumentRefused) throw new RequestValidationError([{ field: FILE_FIELD, message: error.message }]);

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext } from '@app/engine';
+import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext, StreamedBody } from '@app/engine';
 import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
 import type { StoreRecord } from '@app/auth';
@@ -36,6 +37,10 @@ const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, field: CustomerLookup
 ];
 /** items applied at once; items naming the same customer still run in document order */
 const CONCURRENCY = 32;
+/** items after which the import waits for the projections to catch up with what it appended */
+const CATCH_UP_EVERY = 1024;
+/** the response is read back from its spool file in chunks of this many bytes */
+const RESPONSE_CHUNK_BYTES = 256 * 1024;
 
 class ItemRefused extends Error {}
 
@@ -49,10 +54,39 @@ interface CheckedItem {
 }
 
 /**
+ * The import's answer, `{items, totalProcessed, totalSuccess, totalFailed}` exactly as
+ * JSON.stringify(ImportResult) would write it, kept in a spool file (one JSON text per item,
+ * written as the items are applied) instead of in memory: 100,000 items are about 17 MB of JSON.
+ * `chunks()` reads it back in bounded chunks, for the HTTP response and, for a keyed request,
+ * the idempotency guard; `release()` removes the spool once the response has been sent.
+ */
+export class ImportResponseBody implements StreamedBody {
+  readonly streamedBody = true;
+  readonly contentType = 'application/json; charset=utf-8';
+
+  constructor(
+    private readonly dir: string,
+    private readonly itemsFile: string,
+    readonly totals: Omit<ImportResult, 'items'>,
+  ) {}
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    yield Buffer.from('{"items":[');
+    for await (const chunk of createReadStream(this.itemsFile, { highWaterMark: RESPONSE_CHUNK_BYTES })) yield chunk as Buffer;
+    yield Buffer.from(`],${JSON.stringify(this.totals).slice(1)}`);
+  }
+
+  release(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Imports Open Loyalty's points-transfer XML. The upload is spooled to a temp file while a first
  * streaming pass checks the whole document (well-formed, no DOCTYPE, the expected elements), so a
- * refused document writes nothing; a second streaming pass applies the items. Memory stays flat
- * in the document's size; only the per-item results (the response) grow with it.
+ * refused document writes nothing; a second streaming pass applies the items, CONCURRENCY at a
+ * time, and spools each item's result as JSON text. Memory stays flat in the document's size:
+ * neither the document nor the results are held, and the response streams from the spool.
  */
 @Injectable()
 export class PointsImportService {
@@ -62,12 +96,16 @@ export class PointsImportService {
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
   ) {}
 
-  /** Copies `upload` to a temp file, checking it on the way; throws XmlDocumentRefused. */
-  async spoolAndCheck<T>(upload: Readable, work: (file: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'points-import-'));
+  /**
+   * Copies `upload` to a temp file, checking it on the way (throws XmlDocumentRefused), then
+   * runs `work` on it. The temp folder goes with the returned body (its `release`), or right
+   * away when anything throws.
+   */
+  async spoolAndCheck(upload: Readable, work: (file: string, dir: string) => Promise<ImportResponseBody>): Promise<ImportResponseBody> {
+    const dir = await mkdtemp(join(process.env.LOYALTY_IMPORT_SPOOL_DIR || tmpdir(), 'points-import-'));
     const file = join(dir, 'points.xml');
     try {
-      const reader = new PointsTransferXmlReader();
+      const reader = new PointsTransferXmlReader({ checkOnly: true });
       const decoder = new StringDecoder('utf8');
       const check = new Transform({
         transform(chunk: Buffer, _encoding, done) {
@@ -89,34 +127,52 @@ export class PointsImportService {
         },
       });
       await pipeline(upload, check, createWriteStream(file));
-      return await work(file);
-    } finally {
+      return await work(file, dir);
+    } catch (error) {
       await rm(dir, { recursive: true, force: true });
+      throw error;
     }
   }
 
-  async apply(store: StoreRecord, file: string): Promise<ImportResult> {
+  /** Applies the checked document `file`; the results are spooled into `dir`. */
+  async apply(store: StoreRecord, file: string, dir: string): Promise<ImportResponseBody> {
     // read-your-writes: customers registered just before the import are found
     await this.progress.caughtUp();
     const reader = new PointsTransferXmlReader();
     const decoder = new StringDecoder('utf8');
-    const items: ImportItemResult[] = [];
+    const itemsFile = join(dir, 'items.json');
+    const out = createWriteStream(itemsFile);
+    let totalProcessed = 0;
+    let totalSuccess = 0;
     let batch: ImportedTransferItem[] = [];
     const flush = async () => {
+      if (!batch.length) return;
       const results = await this.applyBatch(store, batch);
-      for (const result of results) items.push(result);
       batch = [];
-    };
-    for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
-      for (const item of reader.write(decoder.write(chunk as Buffer))) {
-        batch.push(item);
-        if (batch.length >= CONCURRENCY) await flush();
+      let text = '';
+      for (const result of results) {
+        text += `${totalProcessed++ ? ',' : ''}${JSON.stringify(result)}`;
+        if (result.status === 'success') totalSuccess++;
       }
+      await write(out, text);
+      // keep the read models close behind: the projector then works in small batches instead of
+      // catching up on thousands of events at once while the import keeps appending
+      if (totalProcessed % CATCH_UP_EVERY < CONCURRENCY) await this.progress.caughtUp();
+    };
+    try {
+      for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
+        for (const item of reader.write(decoder.write(chunk as Buffer))) {
+          batch.push(item);
+          if (batch.length >= CONCURRENCY) await flush();
+        }
+      }
+      batch.push(...reader.write(decoder.end()), ...reader.end());
+      await flush();
+    } finally {
+      out.end();
+      await once(out, 'close');
     }
-    batch.push(...reader.write(decoder.end()), ...reader.end());
-    await flush();
-    const totalSuccess = items.filter((item) => item.status === 'success').length;
-    return { items, totalProcessed: items.length, totalSuccess, totalFailed: items.length - totalSuccess };
+    return new ImportResponseBody(dir, itemsFile, { totalProcessed, totalSuccess, totalFailed: totalProcessed - totalSuccess });
   }
 
   /** Runs a batch; items for the same customer (however they name it) run one after another, in document order. */
@@ -203,4 +259,8 @@ function validity(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 36500) throw new ItemRefused('<validityDuration> must be a whole number of days from 1 to 36500');
   return Number(raw);
+}
+
+async function write(out: WriteStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
 }

@@ -34,7 +34,11 @@ export class PointsTransferXmlReader {
   private field?: { name: string; text: string };
   private count = 0;
 
-  constructor() {
+  /**
+   * `checkOnly`: the document is checked as a whole (well-formed, no DOCTYPE, the expected
+   * elements) but no item is built, which saves the garbage of a first pass over a large file.
+   */
+  constructor(private readonly options: { checkOnly?: boolean } = {}) {
     this.parser.on('error', (error) => {
       throw new XmlDocumentRefused(`malformed XML: ${error.message}`);
     });
@@ -43,8 +47,10 @@ export class PointsTransferXmlReader {
     });
     this.parser.on('opentag', (tag) => this.open(tag.name));
     this.parser.on('closetag', () => this.close());
-    this.parser.on('text', (text) => this.text(text));
-    this.parser.on('cdata', (text) => this.text(text));
+    if (!options.checkOnly) {
+      this.parser.on('text', (text) => this.text(text));
+      this.parser.on('cdata', (text) => this.text(text));
+    }
   }
 
   /** Feeds a chunk; returns the items it completed. Throws XmlDocumentRefused. */
@@ -67,7 +73,7 @@ export class PointsTransferXmlReader {
       this.sawRoot = true;
     } else if (this.depth === 2) {
       if (name !== ITEM) throw new XmlDocumentRefused(`<${ROOT}> may only hold <${ITEM}> elements, found <${name}>`);
-      this.item = { index: this.count++, fields: {} };
+      if (!this.options.checkOnly) this.item = { index: this.count++, fields: {} };
     } else if (this.depth === 3 && this.item) {
       if (Object.keys(this.item.fields).length >= MAX_FIELDS) this.item.problem ??= `more than ${MAX_FIELDS} fields`;
       this.field = { name, text: '' };

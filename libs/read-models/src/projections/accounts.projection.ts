@@ -27,9 +27,16 @@ function emptyAccount(tenant: string, storeCode: string, customerId: string): Ac
 }
 
 /**
- * Balances per customer and store. Identity kept by every event:
- * available + blocked + pending = earned + p2pIn - spent - p2pOut - expired (earned and p2pIn
- * count pending lots from the moment they are added, minus whatever a cancel removed).
+ * Balances per customer and store, with the ledger's definitions (`balanceOf` in
+ * libs/ledger/src/points-account/fold.ts), which are the source of truth:
+ * - earned: points of adding lots from the moment they are active (added active, or activated),
+ *   less what cancelling them removed; a pending lot is not earned, and one that never activates
+ *   (cancelled or reset while pending) never is.
+ * - p2pIn: the same for p2p_adding lots (the ledger creates them active).
+ * - pending: what pending lots hold; available: active lots' remaining minus blocked.
+ * - expired: everything that expired, pending lots expired by a reset included.
+ * Identity kept by every event: available + blocked = earned + p2pIn - spent - p2pOut - expired
+ * + (points expired while still pending, which were never earned).
  */
 export const accountsProjection: Projection = {
   name: 'accounts',
@@ -59,14 +66,15 @@ export const accountsProjection: Projection = {
         const data = dataOf(event, 'PointsAdded');
         const p2p = data.type === 'p2p_adding';
         return update(data.createdAt, (account, pendingLots) => {
-          if (p2p) account.p2pIn += data.points;
-          else account.earned += data.points;
           if (data.state === 'pending') {
+            // earned only once it activates
             account.pending += data.points;
             pendingLots[data.transferId] = [data.points, p2p ? 1 : 0];
-          } else {
-            account.available += data.points;
+            return;
           }
+          account.available += data.points;
+          if (p2p) account.p2pIn += data.points;
+          else account.earned += data.points;
         });
       }
       case 'PointsActivated': {
@@ -74,6 +82,8 @@ export const accountsProjection: Projection = {
         return update(data.activatedAt, (account, pendingLots) => {
           account.pending -= data.points;
           account.available += data.points;
+          if (pendingLots[data.transferId]?.[1]) account.p2pIn += data.points;
+          else account.earned += data.points;
           delete pendingLots[data.transferId];
         });
       }
@@ -95,7 +105,7 @@ export const accountsProjection: Projection = {
       case 'PointsExpired': {
         const data = dataOf(event, 'PointsExpired');
         return update(data.expiredAt, (account, pendingLots) => {
-          // reset expires pending lots too: those points leave `pending`, not `available`
+          // reset expires pending lots too: those points leave `pending`, not `available` (and were never earned)
           if (pendingLots[data.lotId]) {
             account.pending -= data.points;
             delete pendingLots[data.lotId];
@@ -112,11 +122,12 @@ export const accountsProjection: Projection = {
             case 'adding':
             case 'p2p_adding':
               if (pendingLots[data.transferId]) {
+                // a lot cancelled while pending was never earned
                 account.pending -= data.points;
                 delete pendingLots[data.transferId];
-              } else {
-                account.available -= data.points;
+                return;
               }
+              account.available -= data.points;
               if (data.cancelledType === 'p2p_adding') account.p2pIn -= data.points;
               else account.earned -= data.points;
               return;

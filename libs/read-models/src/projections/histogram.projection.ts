@@ -13,15 +13,17 @@ import { accountOf, dataOf } from './event-helpers';
 
 /**
  * Daily UTC buckets per tenant, store and point type, kept so that summed over all days they
- * equal the accounts view summed over the store's accounts:
- *   earned  = earned + p2pIn   (a lot counts on its created day, pending or not)
+ * equal the accounts view summed over the store's accounts (the ledger's definitions):
+ *   earned  = earned + p2pIn   (a lot counts once it is active: on its created day when added
+ *                               active, on its activation day when it was pending)
  *   spent   = spent + p2pOut   (on the spending's created day)
  *   expired = expired          (on the expiry day)
  *   pending = pending          (what is still pending, on the lot's created day)
  * Cancels correct the day the points were booked on, not the cancel day: a cancelled spending
- * subtracts from its spent day, a cancelled lot from its earned (and, if pending, pending) day.
- * Points a cancelled spending returns to an expired lot count as expired on the cancel day;
- * to a cancelled lot, they leave earned on the cancel day. Closing an account keeps its history.
+ * subtracts from its spent day, a cancelled active lot from its earned day, a cancelled pending
+ * lot from its pending day (it was never earned). Points a cancelled spending returns to an
+ * expired lot count as expired on the cancel day; to a cancelled lot, they leave earned on the
+ * cancel day. Closing an account keeps its history.
  */
 export const histogramProjection: Projection = {
   name: 'histogram',
@@ -50,18 +52,18 @@ export const histogramProjection: Projection = {
       case 'PointsAdded': {
         const data = dataOf(event, 'PointsAdded');
         const day = utcDay(data.createdAt);
-        add('earned', day, data.points);
-        if (data.state === 'pending') add('pending', day, data.points);
+        add(data.state === 'pending' ? 'pending' : 'earned', day, data.points);
         return remember(data.transferId, day, data.state === 'pending');
       }
       case 'PointsActivated': {
         const data = dataOf(event, 'PointsActivated');
         const lot = recall(data.transferId);
-        if (!lot) return;
+        if (!lot?.pending) return;
+        // from now on the lot's points are booked as earned on the activation day
+        const activationDay = utcDay(data.activatedAt);
         add('pending', lot.createdDay, -data.points);
-        return ctx.change<HistogramTransferDocument>(HISTOGRAM_TRANSFERS, memoryId(data.transferId), event.position, (memory) =>
-          memory ? { ...memory, pending: 0 } : undefined,
-        );
+        add('earned', activationDay, data.points);
+        return remember(data.transferId, activationDay, false);
       }
       case 'PointsSpent': {
         const data = dataOf(event, 'PointsSpent');
@@ -83,9 +85,8 @@ export const histogramProjection: Projection = {
         switch (data.cancelledType) {
           case 'adding':
           case 'p2p_adding':
-            add('earned', booked?.createdDay ?? cancelDay, -data.points);
-            if (booked?.pending) add('pending', booked.createdDay, -data.points);
-            return;
+            if (booked?.pending) return add('pending', booked.createdDay, -data.points);
+            return add('earned', booked?.createdDay ?? cancelDay, -data.points);
           case 'spending':
           case 'p2p_spending':
             for (const restoration of data.restored ?? [{ lotId: '', points: data.points, expired: false }]) {
