@@ -268,7 +268,8 @@ function memorySampler(pid, everyMs = 500) {
   let peak = 0;
   const sample = () => {
     const m = memoryOf(pid);
-    if (m) peak = Math.max(peak, m.peakMB ?? 0, m.rssMB ?? 0);
+    // a process that has just exited still has a status file, without the Vm lines: NaN must not replace the peak
+    if (m) peak = Math.max(peak, ...[m.peakMB, m.rssMB].filter(Number.isFinite));
   };
   sample();
   const timer = setInterval(sample, everyMs);

@@ -35,8 +35,9 @@ export interface CollectionSpec {
    */
   bulkOwnedFields?: ReadonlyArray<string>;
   /**
-   * Indexes (positions in `indexes`) a rebuild keeps while replaying, because a bulk change
-   * matches on them; the others are built once at the end, which is much faster than keeping them up.
+   * Indexes (positions in `indexes`) a rebuild builds as soon as the first bulk change reaches the
+   * shadow table and keeps from then on, because a bulk change matches on them; the others (and these,
+   * when no bulk change came) are built once at the end, which is much faster than keeping them up.
    */
   replayIndexes?: ReadonlyArray<number>;
 }

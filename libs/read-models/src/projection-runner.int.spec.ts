@@ -205,6 +205,31 @@ describe('ProjectionRunner over SQLite', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });
 
+  it('builds a shadow table\'s replay index when the first bulk change reaches it, before that change runs', async () => {
+    const grouped: CollectionSpec = { name: 'probe_grouped', fields: { grp: 'text', mark: 'integer', indexed: 'integer' }, indexes: [['grp']], replayIndexes: [0] };
+    const shadowIndexes = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`);
+    const probe: Projection = {
+      name: 'probe',
+      collections: [grouped],
+      apply(event: StoredEvent, ctx: ProjectionContext): void {
+        const transferId = (event.data as { transferId: string }).transferId;
+        if (transferId === 'bulk') return ctx.updateWhere(grouped, { grp: 'g' }, {}, 'mark', event.position);
+        const indexed = (shadowIndexes.get(sqliteTableName(grouped, 'rebuild')) as { n: number }).n;
+        ctx.change<ViewDocument & { grp: string; mark: number; indexed: number }>(grouped, transferId, event.position, () => ({ id: '', position: event.position, grp: 'g', mark: 0, indexed }));
+      },
+    };
+    await events.appendToStream(stream('anna'), [added('a1'), added('a2'), added('bulk'), added('a3')]);
+    runner = new ProjectionRunner(events, store, [probe]);
+    await runner.rebuild('probe');
+    // no index while rows went in, one from the bulk change on; the bulk change saw every row before it
+    expect(db.prepare(`SELECT id, mark, indexed FROM "${sqliteTableName(grouped)}" ORDER BY id`).all()).toEqual([
+      { id: 'a1', mark: 3, indexed: 0 },
+      { id: 'a2', mark: 3, indexed: 0 },
+      { id: 'a3', mark: 0, indexed: 1 },
+    ]);
+    expect(shadowIndexes.get(sqliteTableName(grouped))).toEqual({ n: 1 });
+  });
+
   it('gives a rebuild a larger page cache, and the connection its own back after the swap', async () => {
     const seen: number[] = [];
     const probe: Projection = {

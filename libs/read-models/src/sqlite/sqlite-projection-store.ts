@@ -67,6 +67,8 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly now: () => Date;
   private readonly relaxedSync: boolean;
   private readonly rebuildCacheMiB: number;
+  /** shadow tables whose replay indexes exist (see ensureReplayIndexes); cleared whenever shadow tables are made or dropped */
+  private readonly replayIndexed = new Set<string>();
   /** projections with a rebuild under way through this store, and the cache_size to put back after */
   private readonly rebuilding = new Set<string>();
   private cacheSizeBefore: number | undefined;
@@ -201,6 +203,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     this.beginRebuildCache(projection);
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
+    this.replayIndexed.clear();
     this.updates.clear();
     this.db
       .transaction(() => {
@@ -218,6 +221,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   async swapRebuild(projection: Projection): Promise<GlobalPosition> {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
+    this.replayIndexed.clear();
     this.updates.clear();
     this.endRebuildCache(projection);
     return this.db
@@ -239,6 +243,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   async dropRebuild(projection: Projection): Promise<void> {
     // statements prepared against a renamed or dropped table must not be reused
     this.statements.clear();
+    this.replayIndexed.clear();
     this.updates.clear();
     this.endRebuildCache(projection);
     this.db
@@ -288,9 +293,8 @@ export class SqliteProjectionStore implements ProjectionStore {
     }
     const columns = Object.entries(collection.fields).map(([field, type]) => `${quote(field)} ${type === 'integer' ? 'INTEGER' : 'TEXT'}`);
     this.db.exec(`CREATE TABLE ${quote(table)} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, ${columns.join(', ')})`);
-    collection.indexes.forEach((_fields, i) => {
-      if (target === 'live' || collection.replayIndexes?.includes(i)) this.createIndex(collection, target, i);
-    });
+    // a shadow table gets its replay indexes from the first bulk change that needs them (ensureReplayIndexes), the rest in finishRebuild
+    if (target === 'live') collection.indexes.forEach((_fields, i) => this.createIndex(collection, target, i));
   }
 
   /** A live table made by an older version gets the indexes its spec lists now and loses the ones it no longer lists. */
@@ -371,6 +375,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   }
 
   private runBulk(bulk: BulkChange, target: ProjectionTarget): void {
+    if (target === 'rebuild') this.ensureReplayIndexes(bulk.collection);
     const table = quote(sqliteTableName(bulk.collection, target));
     const matchFields = Object.keys(bulk.match);
     const where = [...matchFields.map((field) => `${quote(field)} = ?`), `${quote(bulk.guardField)} < ?`].join(' AND ');
@@ -385,6 +390,18 @@ export class SqliteProjectionStore implements ProjectionStore {
       ...setFields.map((field) => set[field]),
       ...matchValues,
     );
+  }
+
+  /**
+   * A shadow table gets the indexes its bulk changes match on only when the first bulk change reaches it:
+   * until then every row it takes is one random B-tree insert fewer (the index is built from sorted rows,
+   * once, inside this batch's transaction).
+   */
+  private ensureReplayIndexes(collection: CollectionSpec): void {
+    const table = sqliteTableName(collection, 'rebuild');
+    if (this.replayIndexed.has(table)) return;
+    for (const i of collection.replayIndexes ?? []) this.createIndex(collection, 'rebuild', i);
+    this.replayIndexed.add(table);
   }
 
   private cachedStatement(sql: string): Statement<FieldValue[]> {
