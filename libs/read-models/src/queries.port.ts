@@ -1,22 +1,9 @@
-import type { HistogramPointType, LotViewState, TransferState, TransferType } from './documents';
+import type { AccountDocument, CustomerDocument, HistogramPointType, LotDocument, TransferDocument, TransferState, TransferType, ViewDocument } from './documents';
 
 /** Query ports the API calls; one SQLite and one MongoDB adapter each, proven by the same contract suite. */
 
-export interface AccountSummary {
-  tenant: string;
-  storeCode: string;
-  customerId: string;
-  accountId: string | null;
-  available: number;
-  pending: number;
-  blocked: number;
-  earned: number;
-  spent: number;
-  expired: number;
-  p2pIn: number;
-  p2pOut: number;
-  lastChangeAt: string | null;
-}
+/** An account's balance figures: its stored document without the view's bookkeeping (id, position, pending lots). */
+export type AccountSummary = Omit<AccountDocument, keyof ViewDocument | 'pendingLots'>;
 
 export interface AccountsQueries {
   account(tenant: string, storeCode: string, customerId: string): Promise<AccountSummary | undefined>;
@@ -24,29 +11,8 @@ export interface AccountsQueries {
   accounts(tenant: string, storeCode: string, customerIds: readonly string[]): Promise<AccountSummary[]>;
 }
 
-export interface TransferRow {
-  tenant: string;
-  storeCode: string;
-  transferId: string;
-  accountId: string | null;
-  customerId: string;
-  firstName: string | null;
-  lastName: string | null;
-  email: string | null;
-  phone: string | null;
-  loyaltyCardNumber: string | null;
-  state: TransferState;
-  type: TransferType;
-  /** hundredths */
-  value: number;
-  createdAt: string;
-  expiresAt: string | null;
-  activatesAt: string | null;
-  comment: string | null;
-  issuer: string | null;
-  referenceId: string | null;
-  transactionId: string | null;
-}
+/** A transfer as listed: its stored document without the view's bookkeeping and search helpers. */
+export type TransferRow = Omit<TransferDocument, keyof ViewDocument | 'firstNameLc' | 'lastNameLc' | 'emailLc' | 'customerPosition'>;
 
 /** Open Loyalty's column names (the API's `sort` values) -> what they sort by. */
 export const TRANSFER_SORT_FIELDS = {
@@ -107,19 +73,8 @@ export interface TransfersQueries {
   byId(tenant: string, storeCode: string, transferId: string): Promise<TransferRow | undefined>;
 }
 
-export interface CustomerRecord {
-  tenant: string;
-  storeCode: string;
-  customerId: string;
-  customerNumber: string | null;
-  email: string | null;
-  phone: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  loyaltyCardNumber: string | null;
-  registeredAt: string | null;
-  updatedAt: string | null;
-}
+/** A customer as the API shows it: its stored document without the view's bookkeeping and search helper. */
+export type CustomerRecord = Omit<CustomerDocument, keyof ViewDocument | 'emailLc'>;
 
 export type CustomerLookupField = 'customerId' | 'customerNumber' | 'email' | 'phone' | 'loyaltyCardNumber';
 
@@ -129,21 +84,8 @@ export interface CustomersQueries {
   findBy(tenant: string, storeCode: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined>;
 }
 
-export interface LotRecord {
-  tenant: string;
-  storeCode: string;
-  customerId: string;
-  lotId: string;
-  type: 'adding' | 'p2p_adding';
-  state: LotViewState;
-  points: number;
-  remaining: number;
-  createdAt: string;
-  activatesAt: string | null;
-  expiresAt: string | null;
-  dueAt: string | null;
-  dueAction: 'activate' | 'expire' | null;
-}
+/** A lot as the scheduler and the summary see it: its stored document without the view's bookkeeping. */
+export type LotRecord = Omit<LotDocument, keyof ViewDocument>;
 
 export interface DueLot {
   tenant: string;
