@@ -199,12 +199,16 @@ export class SqliteProjectionStore implements ProjectionStore {
     return { checkpoint, applied: fresh.length };
   }
 
-  async prepareRebuild(projection: Projection): Promise<void> {
-    this.beginRebuildCache(projection);
-    // statements prepared against a renamed or dropped table must not be reused
+  /** Statements prepared against a table that is renamed or dropped, and what we knew of its indexes, must not be reused. */
+  private forgetTables(): void {
     this.statements.clear();
     this.replayIndexed.clear();
     this.updates.clear();
+  }
+
+  async prepareRebuild(projection: Projection): Promise<void> {
+    this.beginRebuildCache(projection);
+    this.forgetTables();
     this.db
       .transaction(() => {
         for (const collection of projection.collections) {
@@ -219,10 +223,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   }
 
   async swapRebuild(projection: Projection): Promise<GlobalPosition> {
-    // statements prepared against a renamed or dropped table must not be reused
-    this.statements.clear();
-    this.replayIndexed.clear();
-    this.updates.clear();
+    this.forgetTables();
     this.endRebuildCache(projection);
     return this.db
       .transaction((): GlobalPosition => {
@@ -241,10 +242,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   }
 
   async dropRebuild(projection: Projection): Promise<void> {
-    // statements prepared against a renamed or dropped table must not be reused
-    this.statements.clear();
-    this.replayIndexed.clear();
-    this.updates.clear();
+    this.forgetTables();
     this.endRebuildCache(projection);
     this.db
       .transaction(() => {
