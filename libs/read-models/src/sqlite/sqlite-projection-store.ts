@@ -5,6 +5,7 @@ import type { SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
 import type { CollectionSpec, FieldValue, ViewDocument } from '../documents';
 import { BulkChange, Projection, WorkingSet } from '../projection';
 import type { BatchItem, BatchItemResult, BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
+import { InsertedIds } from './inserted-ids';
 
 const START: GlobalPosition = -1;
 const CHECKPOINTS = 'projection_checkpoints';
@@ -71,6 +72,12 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly replayIndexed = new Set<string>();
   /** projections with a rebuild under way through this store, and the cache_size to put back after */
   private readonly rebuilding = new Set<string>();
+  /**
+   * Per shadow table made by this store's prepareRebuild: what it has inserted since. Only this store
+   * writes a shadow table while its rebuild runs (another process starting one resets the rebuild
+   * checkpoint, which ends ours at its next batch), so an id never inserted is surely not there.
+   */
+  private readonly shadowIds = new Map<string, InsertedIds>();
   private cacheSizeBefore: number | undefined;
   private readonly selectCheckpoint: Statement<[string], CheckpointRow>;
   private readonly selectCheckpoints: Statement<[], CheckpointRow & { name: string }>;
@@ -214,6 +221,7 @@ export class SqliteProjectionStore implements ProjectionStore {
         for (const collection of projection.collections) {
           this.db.exec(`DROP TABLE IF EXISTS ${quote(sqliteTableName(collection, 'rebuild'))}`);
           this.createTable(collection, 'rebuild');
+          this.shadowIds.set(sqliteTableName(collection, 'rebuild'), new InsertedIds());
         }
         this.db
           .prepare(`INSERT OR REPLACE INTO ${CHECKPOINTS} (name, position, updated_at) VALUES (?, ?, NULL)`)
@@ -224,7 +232,7 @@ export class SqliteProjectionStore implements ProjectionStore {
 
   async swapRebuild(projection: Projection): Promise<GlobalPosition> {
     this.forgetTables();
-    this.endRebuildCache(projection);
+    this.endRebuild(projection);
     return this.db
       .transaction((): GlobalPosition => {
         const rebuilt = this.readCheckpoint(checkpointKey(projection.name, 'rebuild'));
@@ -243,7 +251,7 @@ export class SqliteProjectionStore implements ProjectionStore {
 
   async dropRebuild(projection: Projection): Promise<void> {
     this.forgetTables();
-    this.endRebuildCache(projection);
+    this.endRebuild(projection);
     this.db
       .transaction(() => {
         for (const collection of projection.collections) this.db.exec(`DROP TABLE IF EXISTS ${quote(sqliteTableName(collection, 'rebuild'))}`);
@@ -264,7 +272,8 @@ export class SqliteProjectionStore implements ProjectionStore {
     this.rebuilding.add(projection.name);
   }
 
-  private endRebuildCache(projection: Projection): void {
+  private endRebuild(projection: Projection): void {
+    for (const collection of projection.collections) this.shadowIds.delete(sqliteTableName(collection, 'rebuild'));
     if (!this.rebuilding.delete(projection.name) || this.rebuilding.size) return;
     if (this.cacheSizeBefore !== undefined) this.db.exec(`PRAGMA cache_size = ${Math.trunc(this.cacheSizeBefore)}`);
     this.cacheSizeBefore = undefined;
@@ -349,7 +358,10 @@ export class SqliteProjectionStore implements ProjectionStore {
   }
 
   private newWorkingSet(target: ProjectionTarget): WorkingSet {
-    return new WorkingSet(new Map(), (collection, id) => this.tableStatements(collection, target).select.get(id) as ViewDocument | undefined);
+    return new WorkingSet(new Map(), (collection, id) => {
+      if (target === 'rebuild' && this.shadowIds.get(sqliteTableName(collection, target))?.surelyAbsent(id)) return undefined;
+      return this.tableStatements(collection, target).select.get(id) as ViewDocument | undefined;
+    });
   }
 
   private flush(workingSet: WorkingSet, target: ProjectionTarget): void {
@@ -362,6 +374,7 @@ export class SqliteProjectionStore implements ProjectionStore {
       const doc = change.after as unknown as Record<string, FieldValue | undefined>;
       if (!change.before) {
         statements.upsert.run(...statements.columns.map((column) => doc[column] ?? null));
+        if (target === 'rebuild') this.shadowIds.get(sqliteTableName(change.collection, target))?.add(change.id);
         continue;
       }
       // only the columns that changed: SQLite then leaves every index without them untouched
