@@ -51,6 +51,12 @@ export interface SqliteProjectionStoreOptions {
   rebuildCacheMiB?: number;
 }
 
+/**
+ * Events whose document changes a working set holds before they are written (still inside the batch's
+ * transaction): bounds the memory of a big rebuild batch without adding commits.
+ */
+const WORKING_SET_EVENTS = 10_000;
+
 /** PRAGMA synchronous levels */
 const SYNC_NORMAL = 1;
 
@@ -193,11 +199,13 @@ export class SqliteProjectionStore implements ProjectionStore {
     // Another writer (a swapped-in rebuild, a second runner) may already hold part of the batch.
     const fresh = events.length && events[0].position > stored ? events : events.filter((event) => event.position > stored);
     let workingSet = this.newWorkingSet(target);
+    let held = 0;
     for (const event of fresh) {
       projection.apply(event, workingSet);
-      if (workingSet.closed) {
+      if (workingSet.closed || ++held >= WORKING_SET_EVENTS) {
         this.flush(workingSet, target);
         workingSet = this.newWorkingSet(target);
+        held = 0;
       }
     }
     this.flush(workingSet, target);
