@@ -28,6 +28,7 @@ async function main() {
       { step: 'plain read (readAll pages)', seconds: run.read.seconds, 'events/s': run.read.eventsPerSecond },
       ...run.rebuild.perProjection.map((p) => ({ step: `rebuild ${p.name}`, seconds: p.seconds, 'events/s': p.eventsPerSecond })),
       { step: 'rebuild all (wall)', seconds: run.rebuild.seconds, 'events/s': run.rebuild.eventsPerSecond },
+      { step: '  of which building the views\' indexes', seconds: run.rebuild.indexSeconds, 'events/s': '' },
     ]);
     const slowest = [...run.rebuild.perProjection].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[0];
     console.log(`\nratio replay/read: ${(ratio * 100).toFixed(1)}% (slowest projection: ${slowest?.name}, ${Math.round(slowest?.eventsPerSecond ?? 0)} events/s)`);

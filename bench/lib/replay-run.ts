@@ -69,6 +69,8 @@ async function main(): Promise<void> {
         seconds,
         // the figure an operator lives with: every projection rebuilt from the whole log
         eventsPerSecond: eventCount / seconds,
+        // every projection's indexes are built in the same step, after the replay
+        indexSeconds: reports[0]?.indexSeconds ?? 0,
         perProjection: reports.map((r) => ({ name: r.name, events: r.events, seconds: r.seconds, eventsPerSecond: r.events / r.seconds })),
       },
     }) + '\n',
