@@ -133,6 +133,27 @@ describe('Open Loyalty XML import', () => {
     expect(replay.text).toBe(first.text);
   });
 
+  it('the same Idempotency-Key with another file is refused with 409 and changes nothing; with the same file it replays', async () => {
+    const customer = randomUUID();
+    const key = randomUUID();
+    const first = pointsTransfersXml([{ customerId: customer, points: '5', type: 'adding' }]);
+    const answered = await upload(first).set('Idempotency-Key', key).expect(200);
+    expect(answered.body).toMatchObject({ totalProcessed: 1, totalSuccess: 1 });
+    const head = await engine.infrastructure.eventStore.headPosition();
+
+    // one byte apart: 6 points instead of 5
+    const other = await upload(pointsTransfersXml([{ customerId: customer, points: '6', type: 'adding' }])).set('Idempotency-Key', key);
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({ statusCode: 409, code: 'idempotency_key_reused' });
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(head);
+
+    const replay = await upload(first).set('Idempotency-Key', key).expect(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.text).toBe(answered.text);
+    expect(await engine.infrastructure.eventStore.headPosition()).toBe(head);
+    expect((await summary(customer)).active).toBe(5);
+  });
+
   it('imports 5,000 items streamed from a file; the same Idempotency-Key replays the answer and stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-fixture-'));
     try {

@@ -56,11 +56,15 @@ export class HttpCommandContext implements ContextSource {
     return caller;
   }
 
+  /** set while a keyed multipart route runs: its key is claimed by uploadedCommand, once the upload is read */
+  private pendingUpload?: { key: string; principal: Principal; status: number };
+
   /**
    * Runs a mutating route's handler; with an Idempotency-Key, at most once per tenant and key: a repeat
    * gets the first answer (Idempotent-Replayed: true), a different request under the same key a 409.
    * A handler may answer with a StreamedBody: it is streamed as the response (and, keyed, stored in
-   * parts and replayed from them), never held whole.
+   * parts and replayed from them), never held whole. A multipart request's body is its upload, which
+   * only the handler reads: its route claims the key through `uploadedCommand`.
    */
   async command(handler: () => Promise<unknown>, status: number): Promise<unknown> {
     const key = headerValue(this.request, 'idempotency-key');
@@ -72,7 +76,27 @@ export class HttpCommandContext implements ContextSource {
     if (key.length > MAX_KEY_LENGTH) {
       throw new RequestValidationError([{ field: 'Idempotency-Key', message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
     }
-    const hash = requestHash([this.request.method, this.request.url, this.request.body ?? null]);
+    if (this.request.isMultipart?.()) {
+      this.pendingUpload = { key, principal, status };
+      try {
+        return await handler();
+      } finally {
+        this.pendingUpload = undefined;
+      }
+    }
+    return this.keyed(key, principal, status, requestHash([this.request.method, this.request.url, this.request.body ?? null]), handler);
+  }
+
+  /** The keyed part of a command whose upload has been read: see `uploadedCommand`. */
+  claimUpload(digest: string, run: () => Promise<unknown>): Promise<unknown> {
+    const pending = this.pendingUpload;
+    // not keyed: `command` answers with what the handler returns
+    if (!pending) return run();
+    this.pendingUpload = undefined;
+    return this.keyed(pending.key, pending.principal, pending.status, requestHash([this.request.method, this.request.url, { upload: digest }]), run);
+  }
+
+  private async keyed(key: string, principal: Principal, status: number, hash: string, handler: () => Promise<unknown>): Promise<unknown> {
     const caller = this.caller();
     let streamed: StreamedBody | undefined;
     try {
@@ -137,6 +161,19 @@ function streamOf(body: StreamedBody): StreamableFile {
   const stream = Readable.from(body.chunks(), { objectMode: false });
   stream.once('close', () => void body.release());
   return new StreamableFile(stream, { type: body.contentType });
+}
+
+/**
+ * For a mutating multipart route, once its handler has read the upload: runs `run` (the command) as
+ * `HttpCommandContext.command` runs a handler, with the upload's digest (e.g. sha256 of its bytes) in
+ * place of the request body, so an Idempotency-Key is claimed for this very file: the same key with
+ * the same file replays the first answer, with another file it is a 409. Such a route must call it:
+ * without, its key would not be claimed.
+ */
+export function uploadedCommand(digest: string, run: () => Promise<unknown>): Promise<unknown> {
+  const source = currentContextSource();
+  if (source instanceof HttpCommandContext) return source.claimUpload(digest, run);
+  return run();
 }
 
 /**

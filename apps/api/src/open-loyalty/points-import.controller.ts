@@ -7,9 +7,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
 import { RequestValidationError } from '../http/validation';
-import { ImportResponseBody, PointsImportService } from './points-import.service';
+import { PointsImportService } from './points-import.service';
 import { XmlDocumentRefused } from './points-import.xml';
-import { IdempotentCommands } from '../http/command-context';
+import { IdempotentCommands, uploadedCommand } from '../http/command-context';
 
 /** 100,000 items take about 20 MB; this leaves room and still bounds the temp file. */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
@@ -70,7 +70,7 @@ export class PointsImportController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: [FILE_FIELD], properties: { [FILE_FIELD]: { type: 'string', format: 'binary', description: 'XML file' } } } })
   @ApiOkResponse({ type: ImportResponse })
-  async import(@CurrentStore() store: StoreRecord, @Req() request: FastifyRequest): Promise<ImportResponseBody> {
+  async import(@CurrentStore() store: StoreRecord, @Req() request: FastifyRequest): Promise<unknown> {
     if (typeof request.isMultipart !== 'function' || !request.isMultipart()) {
       throw new RequestValidationError([{ field: FILE_FIELD, message: 'upload the XML file as multipart/form-data in field file[file]' }]);
     }
@@ -82,9 +82,10 @@ export class PointsImportController {
     }
     try {
       // the answer streams from a spool file (see ImportResponseBody): 100,000 items are ~17 MB of JSON
-      return await this.imports.spoolAndCheck(upload.file, async (file, dir) => {
+      return await this.imports.spoolAndCheck(store, upload.file, async (sha256, apply) => {
         if (upload.file.truncated) throw new TooLarge();
-        return this.imports.apply(store, file, dir);
+        // keyed: the key is claimed for this file, so another file under the same key is a 409
+        return uploadedCommand(sha256, apply);
       });
     } catch (error) {
       if (error instanceof XmlDocumentRefused) throw new RequestValidationError([{ field: FILE_FIELD, message: error.message }]);

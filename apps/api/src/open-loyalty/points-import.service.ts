@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext, StreamedBody } from '@app/engine';
 import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
@@ -97,19 +98,22 @@ export class PointsImportService {
   ) {}
 
   /**
-   * Copies `upload` to a temp file, checking it on the way (throws XmlDocumentRefused), then
-   * runs `work` on it. The temp folder goes with the returned body (its `release`), or right
-   * away when anything throws.
+   * Copies `upload` to a temp file, checking it on the way (throws XmlDocumentRefused) and taking
+   * its sha256, then hands `work` the digest and the import of that file into `store`, which `work`
+   * may run or not (an idempotent replay). The temp folder goes with the import's answer (its
+   * `release`) when the import ran, and right away otherwise or when anything throws.
    */
-  async spoolAndCheck(upload: Readable, work: (file: string, dir: string) => Promise<ImportResponseBody>): Promise<ImportResponseBody> {
+  async spoolAndCheck<T>(store: StoreRecord, upload: Readable, work: (sha256: string, apply: () => Promise<ImportResponseBody>) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(process.env.LOYALTY_IMPORT_SPOOL_DIR || tmpdir(), 'points-import-'));
     const file = join(dir, 'points.xml');
     try {
       const reader = new PointsTransferXmlReader({ checkOnly: true });
       const decoder = new StringDecoder('utf8');
+      const digest = createHash('sha256');
       const check = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           try {
+            digest.update(chunk);
             reader.write(decoder.write(chunk));
             done(null, chunk);
           } catch (error) {
@@ -127,7 +131,13 @@ export class PointsImportService {
         },
       });
       await pipeline(upload, check, createWriteStream(file));
-      return await work(file, dir);
+      let applied = false;
+      const result = await work(digest.digest('hex'), () => {
+        applied = true;
+        return this.apply(store, file, dir);
+      });
+      if (!applied) await rm(dir, { recursive: true, force: true });
+      return result;
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
