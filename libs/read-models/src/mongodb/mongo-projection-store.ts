@@ -257,11 +257,14 @@ export class MongoProjectionStore implements ProjectionStore {
     for (const collection of projection.collections) {
       const name = mongoCollectionName(collection, generation);
       if (!existing.has(name)) await this.db.createCollection(name);
+      const present = existing.has(name) ? await this.db.collection(name).indexes() : [];
+      const wanted = collection.indexes.map((fields) => ({ key: Object.fromEntries(fields.map((field) => [field, 1])), name: indexName(fields) }));
+      // ours (ix_...) whose fields the spec no longer lists: made by an older version
+      for (const index of present) {
+        if (index.name?.startsWith('ix_') && !wanted.some((w) => keyOf(w.key) === keyOf(index.key))) await this.db.collection(name).dropIndex(index.name);
+      }
       // only the missing ones: FerretDB drops the connection when asked to create an index that exists
-      const present = new Set(existing.has(name) ? (await this.db.collection(name).indexes()).map((index) => index.name) : []);
-      const missing = collection.indexes
-        .map((fields, i) => ({ key: Object.fromEntries(fields.map((field) => [field, 1])), name: `ix_${i}` }))
-        .filter((index) => !present.has(index.name));
+      const missing = wanted.filter((w) => !present.some((index) => keyOf(index.key) === keyOf(w.key)));
       if (missing.length) await this.db.collection(name).createIndexes(missing);
     }
   }
@@ -270,4 +273,16 @@ export class MongoProjectionStore implements ProjectionStore {
     const found = await this.db.listCollections({ name }, { nameOnly: true }).toArray();
     if (found.length) await this.db.collection(name).drop();
   }
+}
+
+/** An index is named by its fields, so a changed field list never meets an older index under the same name. */
+function indexName(fields: ReadonlyArray<string>): string {
+  return `ix_${fields.join('_')}`;
+}
+
+/** An index key as comparable text: fields in order, with their direction. */
+function keyOf(key: Record<string, unknown>): string {
+  return Object.entries(key)
+    .map(([field, direction]) => `${field}:${Number(direction)}`)
+    .join(',');
 }
