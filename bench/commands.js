@@ -2,8 +2,12 @@
 /**
  * Scenario 1, commands: add points across 10,000 customers, then spend, 64 connections, 20 s each,
  * against the engine over HTTP; the same load against a bare Node http server as the baseline.
+ * Then the floor: the same engine under the same load answering its cheapest authenticated route
+ * (GET the store's settings: Fastify, the Nest pipeline, throttler and bearer guard, a cached answer),
+ * which tells how much of a command's cost is the HTTP/Nest stack itself.
  */
 const { customerId, duration, printTargets, scaled, table, target, writeResult } = require('./lib/common');
+const { breakdown, print: printBreakdown } = require('./lib/cpu-profile-breakdown');
 const { STORE, engineAvailable, removeDir, runLoad, startBaseline, startEngine, tempDir, transferBody } = require('./lib/engine');
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -17,6 +21,7 @@ async function main() {
 
   const addPath = `/api/${STORE}/points/transfer/add`;
   const spendPath = `/api/${STORE}/points/transfer/spend`;
+  const floorPath = `/api/${STORE}/settings`;
   const load = (url, headers, path, body, secs) =>
     runLoad({ url, connections: CONNECTIONS, duration: secs, method: 'POST', path, headers, body, customers, customerTag: tag });
 
@@ -40,20 +45,29 @@ async function main() {
 
   const dataDir = tempDir('commands');
   const engine = await startEngine({ dataDir, label: 'commands' });
-  let warmup, add, spend, engineDataMB;
+  let warmup, add, spend, floor, engineDataMB;
+  /** a measured load: its engine CPU per request from /proc and its window on the monotonic clock (for the profile) */
+  const measured = async (config) => {
+    const cpu = cpuMeter(engine.pid);
+    const fromUs = monotonicMicros();
+    const run = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, headers: engine.headers, ...config });
+    run.window = { fromUs, toUs: monotonicMicros() };
+    run.engineCpuMsPerRequest = cpu.msPer(run.requests);
+    return run;
+  };
   try {
     // warm-up opens accounts and warms the JIT; not counted
     warmup = await load(engine.url, engine.headers, addPath, transferBody(10), warmupSeconds);
-    const addCpu = cpuMeter(engine.pid);
-    add = await load(engine.url, engine.headers, addPath, transferBody(10), seconds);
-    add.engineCpuMsPerRequest = addCpu.msPer(add.requests);
+    add = await measured({ method: 'POST', path: addPath, body: transferBody(10), customers, customerTag: tag });
     // adds run round-robin from customer 0: spend only over customers that surely got 10 points
     // (1 point per spend), so no spend may be refused
     const credited = Math.min(customers, Math.max(warmup.statusCodes['200'] ?? 0, add.statusCodes['200'] ?? 0));
-    const spendCpu = cpuMeter(engine.pid);
-    spend = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, method: 'POST', path: spendPath, headers: engine.headers, body: transferBody(1), customers: Math.max(1, credited), customerTag: tag });
-    spend.engineCpuMsPerRequest = spendCpu.msPer(spend.requests);
+    spend = await measured({ method: 'POST', path: spendPath, body: transferBody(1), customers: Math.max(1, credited), customerTag: tag });
     spend.customers = credited;
+    // the floor: same process, same load, the cheapest route with the whole pipeline and bearer auth
+    await runLoad({ url: engine.url, connections: CONNECTIONS, duration: warmupSeconds, method: 'GET', path: floorPath, headers: engine.headers });
+    floor = await measured({ method: 'GET', path: floorPath });
+    floor.route = `GET ${floorPath}`;
   } finally {
     engine.peakMB = await engine.stop();
     engineDataMB = dirSizeMB(dataDir);
@@ -71,10 +85,23 @@ async function main() {
     non2xx: run.non2xx,
     errors: run.errors + run.timeouts,
   });
-  table(`commands (${CONNECTIONS} connections, ${seconds} s)`, [row('baseline (bare http)', baselineRun), row('add points', add), row('spend points', spend)]);
+  table(`commands (${CONNECTIONS} connections, ${seconds} s)`, [
+    row('baseline (bare http)', baselineRun),
+    row('add points', add),
+    row('spend points', spend),
+    row('floor: GET settings', floor),
+  ]);
   const addRatio = add.requestsPerSecond / baselineRun.requestsPerSecond;
   const spendRatio = spend.requestsPerSecond / baselineRun.requestsPerSecond;
-  console.log(`\nratio engine/baseline: add ${(addRatio * 100).toFixed(1)}%, spend ${(spendRatio * 100).toFixed(1)}%`);
+  const floorRatio = floor.requestsPerSecond / baselineRun.requestsPerSecond;
+  console.log(`\nratio engine/baseline: add ${(addRatio * 100).toFixed(1)}%, spend ${(spendRatio * 100).toFixed(1)}%, floor ${(floorRatio * 100).toFixed(1)}%`);
+  if (add.engineCpuMsPerRequest && floor.engineCpuMsPerRequest) {
+    const share = floor.engineCpuMsPerRequest / add.engineCpuMsPerRequest;
+    console.log(
+      `floor (${floor.route}: HTTP, Nest pipeline, throttler, bearer auth, no body, no command): ${floor.engineCpuMsPerRequest.toFixed(3)} ms CPU/req, ` +
+        `${(share * 100).toFixed(0)}% of an add's ${add.engineCpuMsPerRequest.toFixed(3)} ms`,
+    );
+  }
   console.log(`engine peak RSS ${engine.peakMB} MB, ready in ${engine.readySeconds.toFixed(1)} s; SQLite data ${engineDataMB} MB`);
   if (add.non2xx || spend.non2xx) console.log(`status codes: add ${JSON.stringify(add.statusCodes)}, spend ${JSON.stringify(spend.statusCodes)}`);
 
@@ -86,16 +113,36 @@ async function main() {
     target('spend non-2xx + errors', spend.non2xx + spend.errors + spend.timeouts, '<=', 0),
   ];
   printTargets(targets);
+  const profile = profileBreakdowns(engine.profilePath, { add, spend, floor });
   writeResult('commands', {
     settings: { customers, connections: CONNECTIONS, durationSeconds: seconds, warmupSeconds, sampleCustomer: customerId(0, tag) },
     baseline: { ...baselineRun, peakRssMB: baselinePeak },
     warmup,
     add,
     spend,
-    ratio: { add: addRatio, spend: spendRatio },
+    floor,
+    ratio: { add: addRatio, spend: spendRatio, floor: floorRatio },
+    ...(profile ? { profile } : {}),
     engine: { peakRssMB: engine.peakMB, readySeconds: engine.readySeconds, dataMB: engineDataMB },
     targets,
   });
+}
+
+/** CLOCK_MONOTONIC in µs: the clock of the engine's CPU profile samples, whichever process reads it. */
+function monotonicMicros() {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** With BENCH_CPU_PROF=1: the engine's main-thread time per request, by layer, for each measured run. */
+function profileBreakdowns(file, runs) {
+  const fs = require('node:fs');
+  if (!file || !fs.existsSync(file)) return undefined;
+  const out = { file: require('node:path').relative(process.cwd(), file) };
+  for (const [name, run] of Object.entries(runs)) {
+    out[name] = breakdown(file, { ...run.window, requests: run.requests });
+    printBreakdown(`profile of ${name} (${run.requests} requests)`, out[name]);
+  }
+  return out;
 }
 
 /**

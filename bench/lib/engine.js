@@ -66,8 +66,9 @@ async function startEngine({ dataDir, label = 'engine', env = {}, readyTimeoutMs
   const log = fs.openSync(logFile, 'a');
   const profileDir = path.join(ROOT, 'bench', 'results', 'profiles');
   const profiling = process.env.BENCH_CPU_PROF === '1';
+  const profileName = `${label}-${Date.now()}.cpuprofile`;
   const nodeArgs = [
-    ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`, '-r', path.join(__dirname, 'exit-on-sigusr2.js')] : []),
+    ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`, '-r', path.join(__dirname, 'exit-on-sigusr2.js')] : []),
     ...(USE_TS_NODE ? [...TS_NODE_ARGS, MAIN] : [COMPILED_MAIN]),
   ];
   if (profiling) fs.mkdirSync(profileDir, { recursive: true });
@@ -119,6 +120,8 @@ async function startEngine({ dataDir, label = 'engine', env = {}, readyTimeoutMs
     readySeconds,
     headers: { authorization: `Bearer ${token}` },
     memory,
+    /** with BENCH_CPU_PROF=1, where the engine's CPU profile is written when it stops */
+    profilePath: profiling ? path.join(profileDir, profileName) : undefined,
     /** stops the engine (SIGTERM; a profiling run first writes its profile) and returns its peak RSS in MB */
     async stop() {
       if (profiling && child.exitCode === null) {

@@ -116,6 +116,39 @@ describe('ProjectionRunner over SQLite', () => {
     expect((await runner.status()).every((s) => s.lastError === null && s.checkpoint === head)).toBe(true);
   });
 
+  it('applies a batch whose middle projection fails part-way through its writes as if each had its own savepoint: its rows and checkpoint roll back, the others commit once', async () => {
+    // 'boom' gets a value SQLite cannot store, refused while the batch is written, after the row for 'ok' went in
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: [FRAGILE],
+      apply(event: StoredEvent, ctx: ProjectionContext): void {
+        const transferId = (event.data as { transferId: string }).transferId;
+        const type = (transferId === 'boom' ? { not: 'a column value' } : event.type) as string;
+        ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type }));
+      },
+    };
+    const [before, after] = [ALL_PROJECTIONS[1], ALL_PROJECTIONS[3]];
+    for (const projection of [before, fragile, after]) await store.prepare(projection);
+    await events.appendToStream(stream('anna'), [added('ok'), added('boom'), added('later')]);
+    const batch = await events.readAll();
+
+    const results = await store.applyBatches([before, fragile, after].map((projection) => ({ projection, expectedAfter: -1 })), batch);
+
+    const head = batch[batch.length - 1].position;
+    expect(results.map(({ error, ...result }) => ({ ...result, failed: error !== undefined }))).toEqual([
+      { checkpoint: head, applied: 3, failed: false },
+      { checkpoint: -1, applied: 0, failed: true },
+      { checkpoint: head, applied: 3, failed: false },
+    ]);
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM "${sqliteTableName(FRAGILE)}"`).get()).toEqual({ n: 0 });
+    expect((await store.checkpoints(['fragile', before.name, after.name])).map((checkpoint) => checkpoint.position)).toEqual([-1, head, head]);
+    const transfers = db.prepare(`SELECT transferId FROM transfers ORDER BY position`).all() as Array<{ transferId: string }>;
+    expect(transfers.map((row) => row.transferId)).toEqual(['ok', 'boom', 'later']);
+    const balance = db.prepare(`SELECT * FROM accounts`).all() as Array<Record<string, unknown>>;
+    expect(balance).toHaveLength(1);
+    expect(balance[0]).toMatchObject({ customerId: 'anna', available: 300, earned: 300 });
+  });
+
   it('waitFor with the loop in this process resolves on its commit, without a timer', async () => {
     runner = new ProjectionRunner(events, store);
     await runner.start();

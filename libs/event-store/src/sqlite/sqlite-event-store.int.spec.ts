@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { NewEvent, START, StoredEvent, WrongExpectedRevisionError } from '../event-store.port';
-import { openSqlite, SqliteDatabase } from './sqlite-database';
+import { openSqlite, SqliteDatabase, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-database';
 import { SqliteEventStore } from './sqlite-event-store';
 
 const run = promisify(execFile);
@@ -108,6 +108,22 @@ describe('SqliteEventStore on a real file', () => {
     expect(await after.headPosition()).toBe(next.position);
     expect(next.nextExpectedRevision).toBe(2);
     expect(next.position).toBeGreaterThan(first.position);
+  });
+
+  it('leaves a commit of a few thousand pages in the WAL: no checkpoint copies it into the file before WAL_AUTOCHECKPOINT_PAGES', async () => {
+    const store = new SqliteEventStore(db);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    // half a page of data each: a few thousand pages in one commit, past SQLite's default of 1,000 and short of ours
+    const events = Array.from({ length: 5_000 }, (_, index) => ({ ...pointsAdded(index), data: { note: 'x'.repeat(pageSize / 2) } }));
+    const fileBefore = statSync(file).size;
+
+    await store.appendToStream('pointsAccount-t1:s1:c1', events, { expectedRevision: 'no_stream' });
+
+    const walPages = statSync(`${file}-wal`).size / pageSize;
+    expect(walPages).toBeGreaterThan(2_000);
+    expect(walPages).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES);
+    expect(statSync(file).size).toBe(fileBefore);
+    expect(await store.readStream('pointsAccount-t1:s1:c1')).toHaveLength(5_000);
   });
 
   it('stamps recordedAt with the append time from its clock', async () => {
