@@ -149,6 +149,34 @@ describe('ProjectionRunner over SQLite', () => {
     expect(balance[0]).toMatchObject({ customerId: 'anna', available: 300, earned: 300 });
   });
 
+  it('a rebuild in which a projection throws fails as a whole: no shadow table or rebuild checkpoint is left and the live views stay as they were', async () => {
+    let failOn: string | undefined;
+    const fragile: Projection = {
+      name: 'fragile',
+      collections: [FRAGILE],
+      apply(event: StoredEvent, ctx: ProjectionContext): void {
+        const transferId = (event.data as { transferId: string }).transferId;
+        ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type: event.type }));
+        if (transferId === failOn) throw new Error(`cannot project ${transferId}`);
+      },
+    };
+    const accounts = ALL_PROJECTIONS[1];
+    runner = new ProjectionRunner(events, store, [accounts, fragile]);
+    await runner.start();
+    const head = (await events.appendToStream(stream('anna'), [added('ok'), added('boom'), added('later')])).position;
+    await runner.waitFor(head);
+    await runner.stop();
+    const views = (): unknown[] => [sqliteTableName(FRAGILE), sqliteTableName(accounts.collections[0])].map((table) => db.prepare(`SELECT * FROM "${table}" ORDER BY id`).all());
+    const live = views();
+    const checkpoints = db.prepare('SELECT name, position FROM projection_checkpoints ORDER BY name').all();
+
+    failOn = 'boom';
+    await expect(runner.rebuild('all')).rejects.toThrow('cannot project boom');
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%__rebuild'`).all()).toEqual([]);
+    expect(db.prepare('SELECT name, position FROM projection_checkpoints ORDER BY name').all()).toEqual(checkpoints);
+    expect(views()).toEqual(live);
+  });
+
   it('waitFor with the loop in this process resolves on its commit, without a timer', async () => {
     runner = new ProjectionRunner(events, store);
     await runner.start();
