@@ -5,12 +5,17 @@
  * Then the floor: the same engine under the same load answering its cheapest authenticated route
  * (GET the store's settings: Fastify, the Nest pipeline, throttler and bearer guard, a cached answer),
  * which tells how much of a command's cost is the HTTP/Nest stack itself.
+ * BENCH_PROJECTOR=process runs the projections in their own process over the same file, as a
+ * deployment can (`LOYALTY_RUN_PROJECTOR=false npm start` beside `npm run start:projector`), and
+ * prints that process's CPU per request too.
  */
-const { customerId, duration, printTargets, scaled, table, target, writeResult } = require('./lib/common');
+const path = require('node:path');
+const { ROOT, customerId, duration, printTargets, runChild, scaled, startChild, table, target, writeResult } = require('./lib/common');
 const { breakdown, print: printBreakdown } = require('./lib/cpu-profile-breakdown');
 const { STORE, engineAvailable, removeDir, runLoad, startBaseline, startEngine, tempDir, transferBody } = require('./lib/engine');
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const PROJECTOR_PROCESS = process.env.BENCH_PROJECTOR === 'process';
 
 async function main() {
   const customers = scaled(10_000, 10);
@@ -44,15 +49,18 @@ async function main() {
   }
 
   const dataDir = tempDir('commands');
-  const engine = await startEngine({ dataDir, label: 'commands' });
+  const engine = await startEngine({ dataDir, label: 'commands', env: PROJECTOR_PROCESS ? { LOYALTY_RUN_PROJECTOR: 'false' } : {} });
+  const projector = PROJECTOR_PROCESS ? await startProjector(dataDir) : undefined;
   let warmup, add, spend, floor, engineDataMB;
   /** a measured load: its engine CPU per request from /proc and its window on the monotonic clock (for the profile) */
   const measured = async (config) => {
     const cpu = cpuMeter(engine.pid);
+    const projectorCpu = projector && cpuMeter(projector.pid);
     const fromUs = monotonicMicros();
     const run = await runLoad({ url: engine.url, connections: CONNECTIONS, duration: seconds, headers: engine.headers, ...config });
     run.window = { fromUs, toUs: monotonicMicros() };
     run.engineCpuMsPerRequest = cpu.msPer(run.requests);
+    if (projectorCpu) run.projectorCpuMsPerRequest = projectorCpu.msPer(run.requests);
     return run;
   };
   try {
@@ -69,6 +77,7 @@ async function main() {
     floor = await measured({ method: 'GET', path: floorPath });
     floor.route = `GET ${floorPath}`;
   } finally {
+    await projector?.stop();
     engine.peakMB = await engine.stop();
     engineDataMB = dirSizeMB(dataDir);
     removeDir(dataDir);
@@ -81,11 +90,12 @@ async function main() {
     'p99 ms': run.latencyMs.p99,
     'max ms': run.latencyMs.max,
     'engine CPU ms/req': run.engineCpuMsPerRequest,
+    ...(PROJECTOR_PROCESS ? { 'projector CPU ms/req': run.projectorCpuMsPerRequest ?? '' } : {}),
     requests: run.requests,
     non2xx: run.non2xx,
     errors: run.errors + run.timeouts,
   });
-  table(`commands (${CONNECTIONS} connections, ${seconds} s)`, [
+  table(`commands (${CONNECTIONS} connections, ${seconds} s${PROJECTOR_PROCESS ? ', projections in their own process' : ''})`, [
     row('baseline (bare http)', baselineRun),
     row('add points', add),
     row('spend points', spend),
@@ -115,7 +125,7 @@ async function main() {
   printTargets(targets);
   const profile = profileBreakdowns(engine.profilePath, { add, spend, floor });
   writeResult('commands', {
-    settings: { customers, connections: CONNECTIONS, durationSeconds: seconds, warmupSeconds, sampleCustomer: customerId(0, tag) },
+    settings: { customers, connections: CONNECTIONS, durationSeconds: seconds, warmupSeconds, sampleCustomer: customerId(0, tag), projector: PROJECTOR_PROCESS ? 'process' : 'in-engine' },
     baseline: { ...baselineRun, peakRssMB: baselinePeak },
     warmup,
     add,
@@ -126,6 +136,27 @@ async function main() {
     engine: { peakRssMB: engine.peakMB, readySeconds: engine.readySeconds, dataMB: engineDataMB },
     targets,
   });
+}
+
+/** The projector app (`npm run start:projector`) over the engine's data folder; resolves once it runs. */
+async function startProjector(dataDir) {
+  const main = path.join(ROOT, 'dist', 'apps', 'projector', 'src', 'main.js');
+  await runChild(process.execPath, [path.join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build', 'projector']);
+  const child = startChild(process.execPath, [main], {
+    env: { ...process.env, NODE_ENV: 'production', LOYALTY_PROFILE: 'embedded', LOYALTY_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('projecting')) resolve();
+    });
+    child.exited.then(({ code, signal }) => reject(new Error(`the projector exited with ${code ?? signal}`)));
+  });
+  child.stdout.resume();
+  return child;
 }
 
 /** CLOCK_MONOTONIC in µs: the clock of the engine's CPU profile samples, whichever process reads it. */
