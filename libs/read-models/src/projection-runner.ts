@@ -62,9 +62,9 @@ export interface ProjectionRunnerOptions {
   /** events per live batch (one transaction in SQLite) */
   batchSize?: number;
   /**
-   * events per batch (one commit) while rebuilding; default 20,000. A replay's inserts land on random
-   * pages of big primary-key B-trees and a commit writes every page it dirtied, so fewer commits write
-   * those pages fewer times.
+   * events per batch (one commit) while rebuilding; default 10,000. Bigger batches write the random
+   * primary-key pages a replay dirties fewer times, but hold more: at 1M transfers 20,000 replayed 6%
+   * faster with 50 MB more RSS, which the engine's first-start catch-up cannot spare.
    */
   rebuildBatchSize?: number;
   /** pause after a failing batch before retrying from the stored checkpoint */
@@ -117,7 +117,7 @@ export class ProjectionRunner {
   ) {
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     this.batchSize = options.batchSize ?? 2_000;
-    this.rebuildBatchSize = options.rebuildBatchSize ?? 20_000;
+    this.rebuildBatchSize = options.rebuildBatchSize ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.lagCountLimit = options.lagCountLimit ?? 100_000;
     this.catchUpAsRebuildFrom = options.catchUpAsRebuildFrom ?? 50_000;

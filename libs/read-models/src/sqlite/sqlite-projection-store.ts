@@ -51,12 +51,6 @@ export interface SqliteProjectionStoreOptions {
   rebuildCacheMiB?: number;
 }
 
-/**
- * Events whose document changes a working set holds before they are written (still inside the batch's
- * transaction): bounds the memory of a big rebuild batch without adding commits.
- */
-const WORKING_SET_EVENTS = 10_000;
-
 /** PRAGMA synchronous levels */
 const SYNC_NORMAL = 1;
 
@@ -162,9 +156,10 @@ export class SqliteProjectionStore implements ProjectionStore {
    * commit together, and one that throws is rolled back alone.
    *
    * A batch first runs without the savepoints: a savepoint copies every page it changes into its
-   * journal first (a live batch of 45 points commands changes ~350 pages, a rebuild batch of 20,000
-   * events tens of thousands), and projections almost never throw. When one does, that attempt is rolled back whole and the batch runs again with a
-   * savepoint each, so the outcome is the same as if they had been there all along.
+   * journal first (a live batch of 45 points commands changes ~350 pages, a rebuild batch of 10,000
+   * events tens of thousands), and projections almost never throw. When one does, that attempt is
+   * rolled back whole and the batch runs again with a savepoint each, so the outcome is the same as
+   * if they had been there all along.
    */
   applyBatchesNow(items: ReadonlyArray<BatchItem>, events: StoredEvent[], target: ProjectionTarget = 'live'): BatchItemResult[] {
     return this.withRelaxedSync(() => {
@@ -229,13 +224,11 @@ export class SqliteProjectionStore implements ProjectionStore {
     // Another writer (a swapped-in rebuild, a second runner) may already hold part of the batch.
     const fresh = events.length && events[0].position > stored ? events : events.filter((event) => event.position > stored);
     let workingSet = this.newWorkingSet(target);
-    let held = 0;
     for (const event of fresh) {
       projection.apply(event, workingSet);
-      if (workingSet.closed || ++held >= WORKING_SET_EVENTS) {
+      if (workingSet.closed) {
         this.flush(workingSet, target);
         workingSet = this.newWorkingSet(target);
-        held = 0;
       }
     }
     this.flush(workingSet, target);
