@@ -26,6 +26,19 @@ function added(transferId: string): NewEvent {
   };
 }
 
+/** Writes one row per transfer, and throws on the transfer `failOn()` names (after writing its row). */
+function fragileProjection(failOn: () => string | undefined): Projection {
+  return {
+    name: 'fragile',
+    collections: [FRAGILE],
+    apply(event: StoredEvent, ctx: ProjectionContext): void {
+      const transferId = (event.data as { transferId: string }).transferId;
+      ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type: event.type }));
+      if (transferId === failOn()) throw new Error(`cannot project ${transferId}`);
+    },
+  };
+}
+
 const stream = (customerId: string): string => pointsAccountStream({ tenant: 'acme', storeCode: 'DEFAULT', customerId });
 
 describe('ProjectionRunner over SQLite', () => {
@@ -87,15 +100,7 @@ describe('ProjectionRunner over SQLite', () => {
 
   it('rolls back a projection that throws on its own, while the others of the same wake-up commit', async () => {
     let failOn: string | undefined = 'boom';
-    const fragile: Projection = {
-      name: 'fragile',
-      collections: [FRAGILE],
-      apply(event: StoredEvent, ctx: ProjectionContext): void {
-        const transferId = (event.data as { transferId: string }).transferId;
-        ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type: event.type }));
-        if (transferId === failOn) throw new Error(`cannot project ${transferId}`);
-      },
-    };
+    const fragile = fragileProjection(() => failOn);
     runner = new ProjectionRunner(events, store, [ALL_PROJECTIONS[1], fragile], { retryDelayMs: 10 });
     await runner.start();
     const head = (await events.appendToStream(stream('anna'), [added('ok'), added('boom')])).position;
@@ -151,15 +156,7 @@ describe('ProjectionRunner over SQLite', () => {
 
   it('a rebuild in which a projection throws fails as a whole: no shadow table or rebuild checkpoint is left and the live views stay as they were', async () => {
     let failOn: string | undefined;
-    const fragile: Projection = {
-      name: 'fragile',
-      collections: [FRAGILE],
-      apply(event: StoredEvent, ctx: ProjectionContext): void {
-        const transferId = (event.data as { transferId: string }).transferId;
-        ctx.change<ViewDocument & { type: string }>(FRAGILE, transferId, event.position, () => ({ id: '', position: event.position, type: event.type }));
-        if (transferId === failOn) throw new Error(`cannot project ${transferId}`);
-      },
-    };
+    const fragile = fragileProjection(() => failOn);
     const accounts = ALL_PROJECTIONS[1];
     runner = new ProjectionRunner(events, store, [accounts, fragile]);
     await runner.start();
