@@ -48,6 +48,26 @@ describe('loyalty CLI', () => {
     db.close();
   });
 
+  it('gives a store aliases and a client a default store, both within the tenant', async () => {
+    await cli('tenants', 'create', 'acme', '--store', 'ACME_EU', '--currency', 'EUR');
+    await cli('tenants', 'create', 'other', '--store', 'main', '--currency', 'EUR');
+    expect((await cli('stores', 'add', 'acme', 'ACME_EU', '--alias', 'ch-1', '--alias', 'ch-2')).out).toContain('alias ch-2 names store ACME_EU');
+    expect((await cli('stores', 'add', 'acme', 'main', '--currency', 'PLN')).out).toContain('store main added to acme');
+    const created = await cli('clients', 'create', '--tenant', 'acme', '--scopes', 'all', '--store', 'ACME_EU');
+    const clientId = /client_id=(\S+)/.exec(created.out)?.[1] as string;
+    await expect(cli('clients', 'create', '--tenant', 'other', '--scopes', 'all', '--store', 'ACME_EU')).rejects.toThrow(/no store "ACME_EU"/);
+
+    const db = openSqlite(join(dataDir, 'loyalty.db'));
+    const directory = new SqliteTenantDirectory(db);
+    expect(await directory.findStoreAlias('acme', 'ch-1')).toBe('ACME_EU');
+    expect(await directory.findStoreAlias('other', 'ch-1')).toBeUndefined();
+    expect(await directory.findStore('acme', 'main')).toMatchObject({ currency: 'PLN' });
+    expect(await directory.findClient(clientId)).toMatchObject({ defaultStore: 'ACME_EU' });
+    expect((await cli('clients', 'default-store', clientId, 'main')).out).toContain('defaults to store main');
+    expect(await directory.findClient(clientId)).toMatchObject({ defaultStore: 'main' });
+    db.close();
+  });
+
   it('refuses unknown scopes and bad currencies with usage errors', async () => {
     await expect(cli('clients', 'create', '--tenant', 'acme', '--scopes', 'points:steal')).rejects.toThrow(/unknown scope points:steal/);
     await expect(cli('stores', 'add', 'acme', 'X', '--currency', 'euro')).rejects.toThrow(/ISO 4217/);

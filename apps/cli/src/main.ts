@@ -10,8 +10,11 @@ const USAGE = `loyalty <command>
   projections rebuild <name> | --all       replay from position 0 into shadow views, then swap them in
 
   tenants create <tenant> --store <code> --currency <ISO>
-  stores add <tenant> <storeCode> --currency <ISO>
-  clients create --tenant <tenant> --scopes <scope,scope,...|all>   prints client_id and client_secret once
+  stores add <tenant> <storeCode> --currency <ISO> [--alias <id>]...
+                                           --alias: another system's id for the store (a Shopware salesChannelId)
+  clients create --tenant <tenant> --scopes <scope,scope,...|all> [--store <code>]
+                                           prints client_id and client_secret once; --store: its default store
+  clients default-store <clientId> <storeCode>
   clients revoke <clientId>
 
 The profile and its stores come from the same environment as the engine
@@ -63,7 +66,7 @@ async function projections(infrastructure: Infrastructure, action: string | unde
   }
 }
 
-async function tenancy(infrastructure: Infrastructure, group: string, action: string | undefined, rest: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
+async function tenancy(infrastructure: Infrastructure, group: string, action: string | undefined, rest: string[], values: Record<string, string | string[] | boolean | undefined>): Promise<void> {
   const directory = directoryOf(infrastructure);
   await directory.ensureSchema();
   const clients = new ClientService(directory);
@@ -85,14 +88,31 @@ async function tenancy(infrastructure: Infrastructure, group: string, action: st
   }
   if (group === 'stores' && action === 'add') {
     const [tenant, storeCode] = rest;
-    if (!tenant || !storeCode) throw new UsageError('stores add <tenant> <storeCode> --currency <ISO>');
-    const store = await clients.addStore(tenant, storeCode, currency());
-    console.log(store.created ? `store ${storeCode} added to ${tenant}` : `store ${storeCode} already exists`);
+    if (!tenant || !storeCode) throw new UsageError('stores add <tenant> <storeCode> --currency <ISO> [--alias <id>]');
+    const aliases = (values.alias as string[] | undefined) ?? [];
+    // an existing store may be given aliases without restating its currency
+    const existing = aliases.length > 0 && values.currency === undefined ? await directory.findStore(tenant, storeCode) : undefined;
+    if (!existing) {
+      const store = await clients.addStore(tenant, storeCode, currency());
+      console.log(store.created ? `store ${storeCode} added to ${tenant}` : `store ${storeCode} already exists`);
+    }
+    for (const alias of aliases) {
+      const { created } = await clients.addStoreAlias(tenant, storeCode, alias);
+      console.log(created ? `alias ${alias} names store ${storeCode}` : `alias ${alias} already names store ${storeCode}`);
+    }
+    return;
+  }
+  if (group === 'clients' && action === 'default-store') {
+    const [clientId, storeCode] = rest;
+    if (!clientId || !storeCode) throw new UsageError('clients default-store <clientId> <storeCode>');
+    await clients.setDefaultStore(clientId, storeCode);
+    console.log(`client ${clientId} now defaults to store ${storeCode}`);
     return;
   }
   if (group === 'clients' && action === 'create') {
     if (typeof values.tenant !== 'string') throw new UsageError('--tenant is required');
-    const issued = await clients.createClient(values.tenant, parseScopes(values.scopes as string | undefined));
+    const defaultStore = typeof values.store === 'string' ? { defaultStore: values.store } : {};
+    const issued = await clients.createClient(values.tenant, parseScopes(values.scopes as string | undefined), defaultStore);
     console.log(`client_id=${issued.clientId}`);
     console.log(`client_secret=${issued.clientSecret}`);
     console.log('the secret is shown once and stored only as a hash: keep it now');
@@ -117,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       currency: { type: 'string' },
       tenant: { type: 'string' },
       scopes: { type: 'string' },
+      alias: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,4 +1,4 @@
-import { DynamicModule, FactoryProvider, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, InjectionToken, Module, Provider } from '@nestjs/common';
 import { getOptionsToken, getStorageToken, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { systemClock, type Clock } from '@app/ledger/clock';
 import { ClientService } from './client.service';
@@ -24,11 +24,6 @@ export interface AuthModuleOptions {
   /** per client (and per customer token) per minute; default 6000 */
   rateLimitPerMinute?: number;
   clock?: Clock;
-}
-
-export interface AuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory: (...args: never[]) => AuthModuleOptions | Promise<AuthModuleOptions>;
-  inject?: Array<InjectionToken | OptionalFactoryDependency>;
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
@@ -103,21 +98,6 @@ export class AuthModule {
       global: true,
       controllers: [OAuthTokenController, CustomerTokenController],
       providers: [{ provide: AUTH_OPTIONS, useValue: options }, ...coreProviders],
-      exports: exported,
-    };
-  }
-
-  /** For apps that open the registry and resolve keys at startup (e.g. the persisted embedded key). */
-  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
-    return {
-      module: AuthModule,
-      global: true,
-      imports: options.imports ?? [],
-      controllers: [OAuthTokenController, CustomerTokenController],
-      providers: [
-        { provide: AUTH_OPTIONS, useFactory: options.useFactory as (...args: unknown[]) => AuthModuleOptions, inject: options.inject ?? [] },
-        ...coreProviders,
-      ],
       exports: exported,
     };
   }

@@ -49,14 +49,14 @@ export async function bootstrapAuth(
   if (clientId === undefined || clientSecret === undefined) {
     if (!options.firstStartGeneratesClient || (await directory.countClients()) > 0) return result;
     await ensureTenantAndStore(clients, result, currency);
-    result.generatedClient = await clients.createClient(tenant, ALL_SCOPES);
+    result.generatedClient = await clients.createClient(tenant, ALL_SCOPES, { defaultStore: storeCode });
     return result;
   }
 
   await ensureTenantAndStore(clients, result, currency);
   const existing = await directory.findClient(clientId);
   if (!existing) {
-    await clients.createClient(tenant, ALL_SCOPES, { clientId, clientSecret });
+    await clients.createClient(tenant, ALL_SCOPES, { clientId, clientSecret, defaultStore: storeCode });
     result.configuredClient = { clientId, created: true, secretUpdated: false, scopesUpdated: false, revoked: false };
     return result;
   }
@@ -67,6 +67,8 @@ export async function bootstrapAuth(
   if (secretUpdated) await clients.setClientSecret(clientId, clientSecret);
   const scopesUpdated = existing.scopes.length !== ALL_SCOPES.length;
   if (scopesUpdated) await clients.setClientScopes(clientId, ALL_SCOPES);
+  // clients made before default stores existed get the bootstrap store as theirs
+  if (existing.defaultStore === undefined) await clients.setDefaultStore(clientId, storeCode);
   result.configuredClient = { clientId, created: false, secretUpdated, scopesUpdated, revoked: existing.revoked };
   return result;
 }

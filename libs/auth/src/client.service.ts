@@ -33,6 +33,8 @@ export interface CreateClientOptions {
   clientId?: string;
   /** a chosen secret (bootstrap); random when absent */
   clientSecret?: string;
+  /** one of the tenant's stores, used when a dialect's request names none */
+  defaultStore?: string;
 }
 
 function assertIdentifier(kind: string, value: string, pattern: RegExp): void {
@@ -74,18 +76,36 @@ export class ClientService {
     return { tenant: created ? tenant : ((await this.directory.findTenant(id)) ?? tenant), created };
   }
 
-  /** Adds a store to a tenant; asking again for the same tenant's store is a no-op, another tenant's code is refused. */
+  /** Adds a store to a tenant; asking again for the same store is a no-op. Codes are unique within a tenant only. */
   async addStore(tenant: string, storeCode: string, currency: string): Promise<{ store: StoreRecord; created: boolean }> {
     assertIdentifier('store code', storeCode, STORE_CODE_PATTERN);
     if (!CURRENCY_PATTERN.test(currency)) throw new AuthError('invalid_currency', `currency "${currency}" must be an ISO 4217 code like EUR`);
     await this.requireTenant(tenant);
     const store: StoreRecord = { storeCode, tenant, currency, createdAt: this.now() };
     if (await this.directory.insertStore(store)) return { store, created: true };
-    const existing = await this.directory.findStore(storeCode);
-    if (!existing || existing.tenant !== tenant) {
-      throw new AuthError('store_code_taken', `store code "${storeCode}" is already taken; store codes are unique across tenants`);
-    }
+    const existing = await this.directory.findStore(tenant, storeCode);
+    if (!existing) throw new Error(`store ${tenant}/${storeCode} was neither inserted nor found`);
     return { store: existing, created: false };
+  }
+
+  /**
+   * Gives one of the tenant's stores another system's id for it (a Shopware salesChannelId), so a
+   * dialect whose requests carry that id finds the store. Adding the same alias again is a no-op.
+   */
+  async addStoreAlias(tenant: string, storeCode: string, alias: string): Promise<{ created: boolean }> {
+    if (alias.length === 0 || alias.length > 128 || /\s/.test(alias)) throw new AuthError('invalid_identifier', 'a store alias is 1-128 characters without spaces');
+    await this.requireStore(tenant, storeCode);
+    if (await this.directory.insertStoreAlias(tenant, alias, storeCode)) return { created: true };
+    const holder = await this.directory.findStoreAlias(tenant, alias);
+    if (holder !== storeCode) throw new AuthError('alias_taken', `alias "${alias}" already names store "${holder}"`);
+    return { created: false };
+  }
+
+  /** The store a client's requests use when a dialect's request names none. */
+  async setDefaultStore(clientId: string, storeCode: string): Promise<void> {
+    const client = await this.requireClient(clientId);
+    await this.requireStore(client.tenant, storeCode);
+    await this.directory.updateClient(clientId, { defaultStore: storeCode });
   }
 
   async createClient(tenant: string, scopes: readonly Scope[], options: CreateClientOptions = {}): Promise<IssuedCredentials> {
@@ -94,12 +114,14 @@ export class ClientService {
     assertIdentifier('client id', clientId, CLIENT_ID_PATTERN);
     const clientSecret = options.clientSecret ?? randomSecret();
     assertSecret(clientSecret);
+    if (options.defaultStore !== undefined) await this.requireStore(tenant, options.defaultStore);
     const record: ClientRecord = {
       clientId,
       tenant,
       scopes: assertScopes(scopes),
       secretHash: await hashSecret(clientSecret),
       revoked: false,
+      ...(options.defaultStore !== undefined ? { defaultStore: options.defaultStore } : {}),
       createdAt: this.now(),
     };
     if (!(await this.directory.insertClient(record))) throw new AuthError('client_exists', `client "${clientId}" already exists`);
@@ -169,6 +191,12 @@ export class ClientService {
 
   private async requireTenant(tenant: string): Promise<void> {
     if (!(await this.directory.findTenant(tenant))) throw new AuthError('tenant_not_found', `tenant "${tenant}" does not exist`);
+  }
+
+  private async requireStore(tenant: string, storeCode: string): Promise<StoreRecord> {
+    const store = await this.directory.findStore(tenant, storeCode);
+    if (!store) throw new AuthError('store_not_found', `tenant "${tenant}" has no store "${storeCode}"`);
+    return store;
   }
 
   private async requireClient(clientId: string): Promise<ClientRecord> {

@@ -5,7 +5,8 @@ export type AuthErrorCode =
   | 'invalid_secret'
   | 'invalid_scope'
   | 'tenant_not_found'
-  | 'store_code_taken'
+  | 'store_not_found'
+  | 'alias_taken'
   | 'client_exists'
   | 'client_not_found'
   | 'invalid_config';

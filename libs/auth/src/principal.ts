@@ -13,6 +13,8 @@ export interface Principal {
   customerId?: string;
   /** customer tokens only: the one store the customer token is valid in */
   storeCode?: string;
+  /** clients: the store a dialect's request that names none is for (`loyalty clients create --store`) */
+  defaultStore?: string;
   /** how the credentials arrived, for audit metadata */
   via: 'bearer' | 'api-key';
 }

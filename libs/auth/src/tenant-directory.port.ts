@@ -5,7 +5,10 @@ export interface TenantRecord {
   createdAt: string;
 }
 
-/** A store belongs to exactly one tenant; its code is unique across all tenants because it is in every URL. */
+/**
+ * A store belongs to exactly one tenant. Its code is unique within the tenant (two tenants may each
+ * have `main`): every route resolves a code within the caller's tenant.
+ */
 export interface StoreRecord {
   storeCode: string;
   tenant: string;
@@ -24,10 +27,12 @@ export interface ClientRecord {
   /** HTTP Basic credentials for dialects that use API keys; the key is public, its secret hashed */
   apiKey?: string;
   apiSecretHash?: string;
+  /** the store used when a dialect's request names none (Salla, Prems without salesChannelId) */
+  defaultStore?: string;
   createdAt: string;
 }
 
-export type ClientChanges = Partial<Pick<ClientRecord, 'scopes' | 'secretHash' | 'revoked' | 'apiKey' | 'apiSecretHash'>>;
+export type ClientChanges = Partial<Pick<ClientRecord, 'scopes' | 'secretHash' | 'revoked' | 'apiKey' | 'apiSecretHash' | 'defaultStore'>>;
 
 /**
  * The tenancy registry: tenants, their stores and their integration clients.
@@ -40,10 +45,14 @@ export interface TenantDirectory {
   insertTenant(tenant: TenantRecord): Promise<boolean>;
   findTenant(id: string): Promise<TenantRecord | undefined>;
 
-  /** false when the store code is already taken, by this tenant or any other */
+  /** false when the tenant already has a store with this code */
   insertStore(store: StoreRecord): Promise<boolean>;
-  findStore(storeCode: string): Promise<StoreRecord | undefined>;
+  findStore(tenant: string, storeCode: string): Promise<StoreRecord | undefined>;
   listStores(tenant: string): Promise<StoreRecord[]>;
+  /** another system's id for one of the tenant's stores (e.g. a Shopware salesChannelId); false when the alias is taken */
+  insertStoreAlias(tenant: string, alias: string, storeCode: string): Promise<boolean>;
+  /** the store code an alias names within the tenant */
+  findStoreAlias(tenant: string, alias: string): Promise<string | undefined>;
 
   /** false when the client id is already taken */
   insertClient(client: ClientRecord): Promise<boolean>;

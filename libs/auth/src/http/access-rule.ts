@@ -2,6 +2,7 @@ import type { Scope } from '../scopes';
 
 export const REQUIRED_SCOPES = 'loyalty:required-scopes';
 export const CUSTOMER_ACCESS = 'loyalty:customer-access';
+export const STORE_SOURCE = 'loyalty:store-source';
 
 /**
  * Whether customer tokens may call a route. `deny` (default): integration clients only.
@@ -14,12 +15,22 @@ export interface CustomerAccessRule {
   customerParam: string;
 }
 
-export interface AccessRule {
-  scopes: readonly Scope[];
-  customers: CustomerAccessRule;
-  /** route parameter that names the store; resolved against the principal's tenant */
-  storeParam: string;
-}
+export type RequiredScopes = readonly Scope[];
+
+/**
+ * Where a route's request names its store. Whatever the source, the store is looked up within the
+ * caller's tenant, and another tenant's store is a 404 exactly like none.
+ * - `param`: a route parameter holding the store code (Open Loyalty's `/api/{storeCode}`).
+ * - `query`: a query parameter holding the store code, `fallback` when absent (Emporix `?siteCode=`, default `main`).
+ * - `body`: a body field holding a store alias (Prems `salesChannelId`); absent or empty leaves the route
+ *   without a store, for the handler to find one (e.g. the customer's).
+ * - `client-default`: the calling client's default store (Salla's requests name none).
+ */
+export type StoreSource =
+  | { from: 'param'; name: string }
+  | { from: 'query'; name: string; fallback: string }
+  | { from: 'body'; name: string }
+  | { from: 'client-default' };
 
 export const DEFAULT_CUSTOMER_ACCESS: CustomerAccessRule = { mode: 'deny', customerParam: 'customerId' };
-export const DEFAULT_STORE_PARAM = 'storeCode';
+export const DEFAULT_STORE_SOURCE: StoreSource = { from: 'param', name: 'storeCode' };

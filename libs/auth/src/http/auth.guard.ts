@@ -8,7 +8,7 @@ import type { Principal } from '../principal';
 import type { Scope } from '../scopes';
 import { StoreAccess } from '../store-access';
 import type { StoreRecord } from '../tenant-directory.port';
-import { CUSTOMER_ACCESS, CustomerAccessRule, DEFAULT_CUSTOMER_ACCESS, DEFAULT_STORE_PARAM, REQUIRED_SCOPES } from './access-rule';
+import { CUSTOMER_ACCESS, CustomerAccessRule, DEFAULT_CUSTOMER_ACCESS, DEFAULT_STORE_SOURCE, REQUIRED_SCOPES, STORE_SOURCE, StoreSource } from './access-rule';
 import {
   AuthenticationRequiredException,
   CustomerNotFoundException,
@@ -16,8 +16,6 @@ import {
   WrongRoleException,
 } from './exceptions';
 import { ApiKeyBasicStrategy, AUTH_REALM, BearerTokenStrategy } from './strategies';
-
-export const STORE_PARAM = 'loyalty:store-param';
 
 /** What the guard leaves on the request for handlers and param decorators. */
 export interface AuthenticatedRequest extends FastifyRequest {
@@ -27,10 +25,13 @@ export interface AuthenticatedRequest extends FastifyRequest {
 
 type PassportMiddleware = (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
 
-function routeParam(request: FastifyRequest, name: string): string | undefined {
-  const params = request.params as Record<string, unknown> | undefined;
-  const value = params?.[name];
+function field(source: unknown, name: string): string | undefined {
+  const value = (source as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+function routeParam(request: FastifyRequest, name: string): string | undefined {
+  return field(request.params, name);
 }
 
 /**
@@ -50,13 +51,13 @@ export class LoyaltyAuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     const scopes = this.reflector.getAllAndOverride<readonly Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
     const customers = this.reflector.getAllAndOverride<CustomerAccessRule | undefined>(CUSTOMER_ACCESS, targets) ?? DEFAULT_CUSTOMER_ACCESS;
-    const storeParam = this.reflector.getAllAndOverride<string | undefined>(STORE_PARAM, targets) ?? DEFAULT_STORE_PARAM;
+    const storeSource = this.reflector.getAllAndOverride<StoreSource | undefined>(STORE_SOURCE, targets) ?? DEFAULT_STORE_SOURCE;
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
     const principal = await this.authenticate(request, http.getResponse<FastifyReply>());
     // tenant binding first: another tenant's store is a 404 on every route, whatever else is wrong
-    const storeCode = routeParam(request, storeParam);
-    if (storeCode !== undefined) request.loyaltyStore = await this.stores.resolveStore(principal, storeCode);
+    // a client without a default store is not a tenancy question: it gets its 401/403 answers first
+    if (storeSource.from !== 'client-default') request.loyaltyStore = await this.findStore(request, principal, storeSource);
 
     if (principal.role === 'customer' && customers.mode === 'deny') {
       throw new WrongRoleException('customer tokens cannot call this route; it is for integration clients');
@@ -71,8 +72,27 @@ export class LoyaltyAuthGuard implements CanActivate {
     if (principal.role === 'customer' && customerId !== undefined && customerId !== principal.customerId) {
       throw new CustomerNotFoundException(customerId);
     }
+    if (storeSource.from === 'client-default') request.loyaltyStore = await this.findStore(request, principal, storeSource);
     request.principal = principal;
     return true;
+  }
+
+  /** The store the request names, within the caller's tenant; undefined when the route names none. */
+  private async findStore(request: FastifyRequest, principal: Principal, source: StoreSource): Promise<StoreRecord | undefined> {
+    switch (source.from) {
+      case 'param': {
+        const code = routeParam(request, source.name);
+        return code === undefined ? undefined : this.stores.resolveStore(principal, code);
+      }
+      case 'query':
+        return this.stores.resolveStore(principal, field(request.query, source.name) || source.fallback);
+      case 'body': {
+        const alias = field(request.body, source.name);
+        return alias ? this.stores.resolveAlias(principal, alias) : undefined;
+      }
+      case 'client-default':
+        return this.stores.defaultStore(principal);
+    }
   }
 
   private authenticate(request: AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {

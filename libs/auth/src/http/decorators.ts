@@ -2,8 +2,8 @@ import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, U
 import type { Principal as PrincipalShape } from '../principal';
 import type { Scope } from '../scopes';
 import type { StoreRecord } from '../tenant-directory.port';
-import { CUSTOMER_ACCESS, CustomerAccessRule, REQUIRED_SCOPES } from './access-rule';
-import { AuthenticatedRequest, ClientThrottlerGuard, LoyaltyAuthGuard, STORE_PARAM } from './auth.guard';
+import { CUSTOMER_ACCESS, CustomerAccessRule, REQUIRED_SCOPES, STORE_SOURCE, StoreSource } from './access-rule';
+import { AuthenticatedRequest, ClientThrottlerGuard, LoyaltyAuthGuard } from './auth.guard';
 
 /**
  * Protects a route (or a controller): valid credentials (401 otherwise) holding every listed scope
@@ -19,9 +19,9 @@ export function CustomerAccess(mode: 'allow' | 'only', customerParam = 'customer
   return SetMetadata(CUSTOMER_ACCESS, rule);
 }
 
-/** Names the route parameter holding the store code when it is not `storeCode`. */
-export function StoreParam(name: string): MethodDecorator & ClassDecorator {
-  return SetMetadata(STORE_PARAM, name);
+/** Where the route's request names its store, when not in a `storeCode` route parameter (see StoreSource). */
+export function StoreFrom(source: StoreSource): MethodDecorator & ClassDecorator {
+  return SetMetadata(STORE_SOURCE, source);
 }
 
 function authenticatedRequest(context: ExecutionContext): AuthenticatedRequest {
@@ -43,3 +43,6 @@ export const CurrentStore = createParamDecorator((_: unknown, context: Execution
   if (!store) throw new Error('@CurrentStore() used on a route without a store parameter behind @RequireScopes()');
   return store;
 });
+
+/** The store the request named, or undefined where its source may name none (StoreFrom `body`). */
+export const NamedStore = createParamDecorator((_: unknown, context: ExecutionContext): StoreRecord | undefined => authenticatedRequest(context).loyaltyStore);

@@ -33,8 +33,11 @@ export class WrongRoleException extends HttpException {
 
 /** 404 for unknown stores and for other tenants' stores alike: whether a store exists must not leak. */
 export class StoreNotFoundException extends NotFoundException {
-  constructor(readonly storeCode: string) {
-    super({ statusCode: HttpStatus.NOT_FOUND, error: 'Not Found', message: `store "${storeCode}" not found` });
+  constructor(
+    readonly storeCode: string,
+    message = `store "${storeCode}" not found`,
+  ) {
+    super({ statusCode: HttpStatus.NOT_FOUND, error: 'Not Found', message, code: 'store_not_found' });
   }
 }
 

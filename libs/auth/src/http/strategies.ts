@@ -31,6 +31,13 @@ export class ApiKeyBasicStrategy extends PassportStrategy(BasicStrategy, 'loyalt
   async validate(apiKey: string, apiSecret: string): Promise<Principal | false> {
     const client = await this.clients.verifyApiKey(apiKey, apiSecret);
     if (!client) return false;
-    return { tenant: client.tenant, clientId: client.clientId, scopes: client.scopes, role: 'client', via: 'api-key' };
+    return {
+      tenant: client.tenant,
+      clientId: client.clientId,
+      scopes: client.scopes,
+      role: 'client',
+      via: 'api-key',
+      ...(client.defaultStore !== undefined ? { defaultStore: client.defaultStore } : {}),
+    };
   }
 }

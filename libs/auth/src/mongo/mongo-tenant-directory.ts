@@ -7,12 +7,20 @@ interface TenantDocument {
   createdAt: string;
 }
 
-/** _id is the store code: the primary key makes it globally unique without a second index. */
+/** _id is `<tenant>:<storeCode>`: the primary key makes a code unique within its tenant without a second index. */
 interface StoreDocument {
   _id: string;
   tenant: string;
+  storeCode: string;
   currency: string;
   createdAt: string;
+}
+
+/** _id is `<tenant>:<alias>`. */
+interface StoreAliasDocument {
+  _id: string;
+  tenant: string;
+  storeCode: string;
 }
 
 interface ClientDocument {
@@ -23,6 +31,7 @@ interface ClientDocument {
   revoked: boolean;
   apiKey?: string;
   apiSecretHash?: string;
+  defaultStore?: string;
   createdAt: string;
 }
 
@@ -50,7 +59,7 @@ async function insertIfAbsent<T extends { _id: string }>(collection: Collection<
 }
 
 function toStore(document: StoreDocument): StoreRecord {
-  return { storeCode: document._id, tenant: document.tenant, currency: document.currency, createdAt: document.createdAt };
+  return { storeCode: document.storeCode, tenant: document.tenant, currency: document.currency, createdAt: document.createdAt };
 }
 
 function toClient(document: ClientDocument): ClientRecord {
@@ -62,6 +71,7 @@ function toClient(document: ClientDocument): ClientRecord {
     revoked: document.revoked,
     ...(document.apiKey !== undefined ? { apiKey: document.apiKey } : {}),
     ...(document.apiSecretHash !== undefined ? { apiSecretHash: document.apiSecretHash } : {}),
+    ...(document.defaultStore !== undefined ? { defaultStore: document.defaultStore } : {}),
     createdAt: document.createdAt,
   };
 }
@@ -73,17 +83,20 @@ function toClient(document: ClientDocument): ClientRecord {
 export class MongoTenantDirectory implements TenantDirectory {
   private readonly tenants: Collection<TenantDocument>;
   private readonly stores: Collection<StoreDocument>;
+  private readonly storeAliases: Collection<StoreAliasDocument>;
   private readonly clients: Collection<ClientDocument>;
   private readonly settings: Collection<SettingDocument>;
 
   constructor(db: Db, collectionPrefix = 'auth_') {
     this.tenants = db.collection<TenantDocument>(`${collectionPrefix}tenants`);
     this.stores = db.collection<StoreDocument>(`${collectionPrefix}stores`);
+    this.storeAliases = db.collection<StoreAliasDocument>(`${collectionPrefix}store_aliases`);
     this.clients = db.collection<ClientDocument>(`${collectionPrefix}clients`);
     this.settings = db.collection<SettingDocument>(`${collectionPrefix}settings`);
   }
 
   async ensureSchema(): Promise<void> {
+    await this.migrateStores();
     await this.stores.createIndex({ tenant: 1, _id: 1 }, { name: 'by_tenant' });
     await this.clients.createIndex({ tenant: 1, _id: 1 }, { name: 'by_tenant' });
     // API keys are 96 random bits minted here, so lookups need an index but uniqueness is by construction.
@@ -99,18 +112,35 @@ export class MongoTenantDirectory implements TenantDirectory {
     return document ? { id: document._id, createdAt: document.createdAt } : undefined;
   }
 
+  /** Stores written before codes were scoped by tenant had the bare code as _id: re-keyed once, each on its own. */
+  private async migrateStores(): Promise<void> {
+    for (const old of await this.stores.find({ storeCode: { $exists: false } }).toArray()) {
+      await insertIfAbsent(this.stores, { ...old, _id: `${old.tenant}:${old._id}`, storeCode: old._id });
+      await this.stores.deleteOne({ _id: old._id, storeCode: { $exists: false } });
+    }
+  }
+
   insertStore(store: StoreRecord): Promise<boolean> {
     return insertIfAbsent(this.stores, {
-      _id: store.storeCode,
+      _id: `${store.tenant}:${store.storeCode}`,
       tenant: store.tenant,
+      storeCode: store.storeCode,
       currency: store.currency,
       createdAt: store.createdAt,
     });
   }
 
-  async findStore(storeCode: string): Promise<StoreRecord | undefined> {
-    const document = await this.stores.findOne({ _id: storeCode });
+  async findStore(tenant: string, storeCode: string): Promise<StoreRecord | undefined> {
+    const document = await this.stores.findOne({ _id: `${tenant}:${storeCode}` });
     return document ? toStore(document) : undefined;
+  }
+
+  insertStoreAlias(tenant: string, alias: string, storeCode: string): Promise<boolean> {
+    return insertIfAbsent(this.storeAliases, { _id: `${tenant}:${alias}`, tenant, storeCode });
+  }
+
+  async findStoreAlias(tenant: string, alias: string): Promise<string | undefined> {
+    return (await this.storeAliases.findOne({ _id: `${tenant}:${alias}` }))?.storeCode;
   }
 
   async listStores(tenant: string): Promise<StoreRecord[]> {
@@ -127,6 +157,7 @@ export class MongoTenantDirectory implements TenantDirectory {
       revoked: client.revoked,
       ...(client.apiKey !== undefined ? { apiKey: client.apiKey } : {}),
       ...(client.apiSecretHash !== undefined ? { apiSecretHash: client.apiSecretHash } : {}),
+      ...(client.defaultStore !== undefined ? { defaultStore: client.defaultStore } : {}),
       createdAt: client.createdAt,
     });
   }
@@ -148,6 +179,7 @@ export class MongoTenantDirectory implements TenantDirectory {
     if (changes.revoked !== undefined) set.revoked = changes.revoked;
     if (changes.apiKey !== undefined) set.apiKey = changes.apiKey;
     if (changes.apiSecretHash !== undefined) set.apiSecretHash = changes.apiSecretHash;
+    if (changes.defaultStore !== undefined) set.defaultStore = changes.defaultStore;
     if (Object.keys(set).length === 0) return;
     await this.clients.updateOne({ _id: clientId }, { $set: set });
   }

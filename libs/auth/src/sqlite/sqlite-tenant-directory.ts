@@ -11,6 +11,7 @@ interface ClientRow {
   revoked: number;
   api_key: string | null;
   api_secret_hash: string | null;
+  default_store: string | null;
   created_at: string;
 }
 
@@ -27,12 +28,18 @@ CREATE TABLE IF NOT EXISTS auth_tenants (
   created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS auth_stores (
-  store_code TEXT PRIMARY KEY,
   tenant TEXT NOT NULL REFERENCES auth_tenants(id),
+  store_code TEXT NOT NULL,
   currency TEXT NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, store_code)
 );
-CREATE INDEX IF NOT EXISTS auth_stores_by_tenant ON auth_stores(tenant);
+CREATE TABLE IF NOT EXISTS auth_store_aliases (
+  tenant TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  store_code TEXT NOT NULL,
+  PRIMARY KEY (tenant, alias)
+);
 CREATE TABLE IF NOT EXISTS auth_clients (
   client_id TEXT PRIMARY KEY,
   tenant TEXT NOT NULL REFERENCES auth_tenants(id),
@@ -41,6 +48,7 @@ CREATE TABLE IF NOT EXISTS auth_clients (
   revoked INTEGER NOT NULL DEFAULT 0,
   api_key TEXT UNIQUE,
   api_secret_hash TEXT,
+  default_store TEXT,
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS auth_clients_by_tenant ON auth_clients(tenant);
@@ -49,6 +57,26 @@ CREATE TABLE IF NOT EXISTS auth_settings (
   value TEXT NOT NULL
 );
 `;
+
+/**
+ * Registries written before store codes were scoped by tenant: auth_stores keyed by store_code alone,
+ * auth_clients without default_store. Brought to today's schema in one transaction.
+ */
+function migrate(db: SqliteDatabase): void {
+  const storeKey = (db.prepare('PRAGMA table_info(auth_stores)').all() as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0);
+  const clientColumns = (db.prepare('PRAGMA table_info(auth_clients)').all() as Array<{ name: string }>).map((c) => c.name);
+  db.transaction(() => {
+    if (storeKey.length === 1) {
+      db.exec(`ALTER TABLE auth_stores RENAME TO auth_stores_by_code;
+        DROP INDEX IF EXISTS auth_stores_by_tenant;`);
+      db.exec(SCHEMA);
+      db.exec(`INSERT INTO auth_stores (tenant, store_code, currency, created_at)
+          SELECT tenant, store_code, currency, created_at FROM auth_stores_by_code;
+        DROP TABLE auth_stores_by_code;`);
+    }
+    if (clientColumns.length > 0 && !clientColumns.includes('default_store')) db.exec('ALTER TABLE auth_clients ADD COLUMN default_store TEXT');
+  })();
+}
 
 function toStore(row: StoreRow): StoreRecord {
   return { storeCode: row.store_code, tenant: row.tenant, currency: row.currency, createdAt: row.created_at };
@@ -64,6 +92,7 @@ function toClient(row: ClientRow): ClientRecord {
     revoked: row.revoked === 1,
     ...(row.api_key !== null ? { apiKey: row.api_key } : {}),
     ...(row.api_secret_hash !== null ? { apiSecretHash: row.api_secret_hash } : {}),
+    ...(row.default_store !== null ? { defaultStore: row.default_store } : {}),
     createdAt: row.created_at,
   };
 }
@@ -120,7 +149,10 @@ export class SqliteTenantDirectory implements TenantDirectory {
   }
 
   async ensureSchema(): Promise<void> {
-    this.write(() => this.db.exec(SCHEMA));
+    this.write(() => {
+      migrate(this.db);
+      this.db.exec(SCHEMA);
+    });
   }
 
   async insertTenant(tenant: TenantRecord): Promise<boolean> {
@@ -140,15 +172,26 @@ export class SqliteTenantDirectory implements TenantDirectory {
   async insertStore(store: StoreRecord): Promise<boolean> {
     const result = this.write(() =>
       this.statement(
-        'INSERT INTO auth_stores (store_code, tenant, currency, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (store_code) DO NOTHING',
+        'INSERT INTO auth_stores (store_code, tenant, currency, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, store_code) DO NOTHING',
       ).run(store.storeCode, store.tenant, store.currency, store.createdAt),
     );
     return result.changes === 1;
   }
 
-  async findStore(storeCode: string): Promise<StoreRecord | undefined> {
-    const row = this.statement('SELECT * FROM auth_stores WHERE store_code = ?').get(storeCode) as StoreRow | undefined;
+  async findStore(tenant: string, storeCode: string): Promise<StoreRecord | undefined> {
+    const row = this.statement('SELECT * FROM auth_stores WHERE tenant = ? AND store_code = ?').get(tenant, storeCode) as StoreRow | undefined;
     return row ? toStore(row) : undefined;
+  }
+
+  async insertStoreAlias(tenant: string, alias: string, storeCode: string): Promise<boolean> {
+    const result = this.write(() =>
+      this.statement('INSERT INTO auth_store_aliases (tenant, alias, store_code) VALUES (?, ?, ?) ON CONFLICT (tenant, alias) DO NOTHING').run(tenant, alias, storeCode),
+    );
+    return result.changes === 1;
+  }
+
+  async findStoreAlias(tenant: string, alias: string): Promise<string | undefined> {
+    return this.statement('SELECT store_code FROM auth_store_aliases WHERE tenant = ? AND alias = ?').pluck().get(tenant, alias) as string | undefined;
   }
 
   async listStores(tenant: string): Promise<StoreRecord[]> {
@@ -159,8 +202,8 @@ export class SqliteTenantDirectory implements TenantDirectory {
   async insertClient(client: ClientRecord): Promise<boolean> {
     const result = this.write(() =>
       this.statement(
-        `INSERT INTO auth_clients (client_id, tenant, scopes, secret_hash, revoked, api_key, api_secret_hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`,
+        `INSERT INTO auth_clients (client_id, tenant, scopes, secret_hash, revoked, api_key, api_secret_hash, default_store, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`,
       ).run(
         client.clientId,
         client.tenant,
@@ -169,6 +212,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
         client.revoked ? 1 : 0,
         client.apiKey ?? null,
         client.apiSecretHash ?? null,
+        client.defaultStore ?? null,
         client.createdAt,
       ),
     );
@@ -197,6 +241,7 @@ export class SqliteTenantDirectory implements TenantDirectory {
     if (changes.revoked !== undefined) columns.push(['revoked', changes.revoked ? 1 : 0]);
     if (changes.apiKey !== undefined) columns.push(['api_key', changes.apiKey]);
     if (changes.apiSecretHash !== undefined) columns.push(['api_secret_hash', changes.apiSecretHash]);
+    if (changes.defaultStore !== undefined) columns.push(['default_store', changes.defaultStore]);
     if (columns.length === 0) return;
     // Column names come from the fixed list above, never from the caller.
     const assignments = columns.map(([column]) => `${column} = ?`).join(', ');

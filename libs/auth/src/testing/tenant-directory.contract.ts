@@ -42,15 +42,27 @@ export function tenantDirectoryContract(open: () => Promise<DirectoryHarness>): 
     await expect(directory.findTenant('t2')).resolves.toBeUndefined();
   });
 
-  it('a store code is unique across all tenants', async () => {
+  it('a store code is unique within its tenant; two tenants may each have the same code', async () => {
     await directory.insertTenant({ id: 't1', createdAt });
     await directory.insertTenant({ id: 't2', createdAt });
-    await expect(directory.insertStore({ storeCode: 'SHOP', tenant: 't1', currency: 'EUR', createdAt })).resolves.toBe(true);
-    await expect(directory.insertStore({ storeCode: 'SHOP', tenant: 't2', currency: 'PLN', createdAt })).resolves.toBe(false);
-    await expect(directory.findStore('SHOP')).resolves.toEqual({ storeCode: 'SHOP', tenant: 't1', currency: 'EUR', createdAt });
+    await expect(directory.insertStore({ storeCode: 'main', tenant: 't1', currency: 'EUR', createdAt })).resolves.toBe(true);
+    await expect(directory.insertStore({ storeCode: 'main', tenant: 't1', currency: 'PLN', createdAt })).resolves.toBe(false);
+    await expect(directory.insertStore({ storeCode: 'main', tenant: 't2', currency: 'PLN', createdAt })).resolves.toBe(true);
+    await expect(directory.findStore('t1', 'main')).resolves.toEqual({ storeCode: 'main', tenant: 't1', currency: 'EUR', createdAt });
+    await expect(directory.findStore('t2', 'main')).resolves.toEqual({ storeCode: 'main', tenant: 't2', currency: 'PLN', createdAt });
+    await expect(directory.findStore('t3', 'main')).resolves.toBeUndefined();
     await directory.insertStore({ storeCode: 'OTHER', tenant: 't1', currency: 'EUR', createdAt });
     await expect(directory.listStores('t1')).resolves.toHaveLength(2);
-    await expect(directory.listStores('t2')).resolves.toEqual([]);
+    await expect(directory.listStores('t2')).resolves.toHaveLength(1);
+  });
+
+  it('a store alias names one store within its tenant', async () => {
+    await expect(directory.insertStoreAlias('t1', '98432def39fc4624b33213a56b8c944d', 'main')).resolves.toBe(true);
+    await expect(directory.insertStoreAlias('t1', '98432def39fc4624b33213a56b8c944d', 'OTHER')).resolves.toBe(false);
+    await expect(directory.insertStoreAlias('t2', '98432def39fc4624b33213a56b8c944d', 'main')).resolves.toBe(true);
+    await expect(directory.findStoreAlias('t1', '98432def39fc4624b33213a56b8c944d')).resolves.toBe('main');
+    await expect(directory.findStoreAlias('t1', 'unknown')).resolves.toBeUndefined();
+    await expect(directory.findStoreAlias('t3', '98432def39fc4624b33213a56b8c944d')).resolves.toBeUndefined();
   });
 
   it('clients are stored, updated, found by API key and counted', async () => {
@@ -117,10 +129,32 @@ export function tenantDirectoryContract(open: () => Promise<DirectoryHarness>): 
       await expect(clients.verifyApiKey(apiKey, 'wrong-secret-value-123')).resolves.toBeUndefined();
     });
 
-    it('adding the same store to its tenant again is a no-op; to another tenant it is refused', async () => {
+    it('adding the same store to its tenant again is a no-op; another tenant may use the same code', async () => {
       await expect(clients.addStore('t1', 'SHOP', 'EUR')).resolves.toMatchObject({ created: true });
       await expect(clients.addStore('t1', 'SHOP', 'EUR')).resolves.toMatchObject({ created: false });
-      await expect(clients.addStore('t2', 'SHOP', 'EUR')).rejects.toMatchObject({ name: 'AuthError', code: 'store_code_taken' });
+      await expect(clients.addStore('t2', 'SHOP', 'PLN')).resolves.toMatchObject({ created: true, store: { tenant: 't2', currency: 'PLN' } });
+    });
+
+    it('store aliases: one store per alias, the same alias again is a no-op, an unknown store is refused', async () => {
+      await clients.addStore('t1', 'SHOP', 'EUR');
+      await clients.addStore('t1', 'SHOP2', 'EUR');
+      await expect(clients.addStoreAlias('t1', 'SHOP', 'channel-1')).resolves.toEqual({ created: true });
+      await expect(clients.addStoreAlias('t1', 'SHOP', 'channel-1')).resolves.toEqual({ created: false });
+      await expect(clients.addStoreAlias('t1', 'SHOP2', 'channel-1')).rejects.toMatchObject({ name: 'AuthError', code: 'alias_taken' });
+      await expect(clients.addStoreAlias('t1', 'NOPE', 'channel-2')).rejects.toMatchObject({ name: 'AuthError', code: 'store_not_found' });
+      await expect(clients.addStoreAlias('t1', 'SHOP', 'has space')).rejects.toMatchObject({ name: 'AuthError', code: 'invalid_identifier' });
+    });
+
+    it('a client may have a default store of its own tenant', async () => {
+      await clients.addStore('t1', 'SHOP', 'EUR');
+      await clients.addStore('t2', 'ELSEWHERE', 'EUR');
+      const { clientId } = await clients.createClient('t1', ['points:read'], { defaultStore: 'SHOP' });
+      await expect(directory.findClient(clientId)).resolves.toMatchObject({ defaultStore: 'SHOP' });
+      await expect(clients.createClient('t1', ['points:read'], { defaultStore: 'ELSEWHERE' })).rejects.toMatchObject({ code: 'store_not_found' });
+      const other = await clients.createClient('t1', ['points:read']);
+      await expect(directory.findClient(other.clientId)).resolves.not.toHaveProperty('defaultStore');
+      await clients.setDefaultStore(other.clientId, 'SHOP');
+      await expect(directory.findClient(other.clientId)).resolves.toMatchObject({ defaultStore: 'SHOP' });
     });
 
     it('refuses unknown tenants, unsafe store codes and unknown scopes', async () => {
@@ -154,8 +188,8 @@ export function tenantDirectoryContract(open: () => Promise<DirectoryHarness>): 
     it('honours LOYALTY_BOOTSTRAP_TENANT and LOYALTY_BOOTSTRAP_STORE', async () => {
       const result = await bootstrapAuth(directory, { ...bootstrapEnv, LOYALTY_BOOTSTRAP_TENANT: 'acme', LOYALTY_BOOTSTRAP_STORE: 'ACME_EU' });
       expect(result).toMatchObject({ tenant: 'acme', storeCode: 'ACME_EU' });
-      await expect(directory.findStore('ACME_EU')).resolves.toMatchObject({ tenant: 'acme' });
-      await expect(directory.findClient('ops-client')).resolves.toMatchObject({ tenant: 'acme' });
+      await expect(directory.findStore('acme', 'ACME_EU')).resolves.toMatchObject({ tenant: 'acme' });
+      await expect(directory.findClient('ops-client')).resolves.toMatchObject({ tenant: 'acme', defaultStore: 'ACME_EU' });
     });
 
     it('first start of the embedded profile generates one all-scopes client, and never again', async () => {

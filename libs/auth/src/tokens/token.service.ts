@@ -124,6 +124,7 @@ export class TokenService {
       role: claims.role,
       via: 'bearer',
       ...(claims.role === 'customer' ? { customerId: claims.customerId, storeCode: claims.store } : {}),
+      ...(claims.role === 'client' && client.defaultStore !== undefined ? { defaultStore: client.defaultStore } : {}),
     };
     return { ok: true, principal };
   }
