@@ -289,6 +289,36 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(await h.views.accounts.account(T, 'OTHER', 'anna')).toBeUndefined();
   });
 
+  it(`[${adapter}] pages through a store's accounts, or a tenant's, in (store, customer) order without gaps or repeats`, async () => {
+    const added = (n: number) => ({ type: 'PointsAdded', data: { transferId: `t-${n}`, type: 'adding', points: 100 * n, state: 'active', createdAt: '2026-01-01T00:00:00.000Z' } });
+    const expected: string[] = [];
+    for (const [store, customers] of [['A', ['c3', 'c1', 'c2']], ['B', ['c1', 'c4']], ['C', ['c2']]] as const) {
+      for (const [n, customerId] of customers.entries()) {
+        await h.events.appendToStream(`pointsAccount-${T}:${store}:${customerId}`, [
+          { id: randomUUID(), ...added(n + 1), metadata: { tenant: T, storeCode: store } },
+        ]);
+      }
+      expected.push(...[...customers].sort().map((c) => `${store}/${c}`));
+    }
+    await h.events.appendToStream(`pointsAccount-elsewhere:A:c9`, [{ id: randomUUID(), ...added(9), metadata: { tenant: 'elsewhere', storeCode: 'A' } }]);
+    await project();
+    const walk = async (storeCode?: string): Promise<string[]> => {
+      const seen: string[] = [];
+      let after: { storeCode: string; customerId: string } | undefined;
+      for (;;) {
+        const page = await h.views.accounts.page({ tenant: T, storeCode, after, limit: 2 });
+        seen.push(...page.map((a) => `${a.storeCode}/${a.customerId}`));
+        if (page.length < 2) return seen;
+        after = page[page.length - 1];
+      }
+    };
+    expect(await walk()).toEqual(expected);
+    expect(await walk('A')).toEqual(['A/c1', 'A/c2', 'A/c3']);
+    expect(await walk('B')).toEqual(['B/c1', 'B/c4']);
+    expect(await walk('Z')).toEqual([]);
+    expect((await h.views.accounts.page({ tenant: T, storeCode: 'A', limit: 10 }))[0]).toMatchObject({ customerId: 'c1', available: 200 });
+  });
+
   it(`[${adapter}] lists transfers with the seed's filters, sort, direction, paging and total`, async () => {
     await seedStory(h);
     await project();

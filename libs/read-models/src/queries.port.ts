@@ -5,10 +5,27 @@ import type { AccountDocument, CustomerDocument, HistogramPointType, LotDocument
 /** An account's balance figures: its stored document without the view's bookkeeping (id, position, pending lots). */
 export type AccountSummary = Omit<AccountDocument, keyof ViewDocument | 'pendingLots'>;
 
+/** Where a page of accounts starts: after this account, in (storeCode, customerId) order. */
+export interface AccountCursor {
+  storeCode: string;
+  customerId: string;
+}
+
+export interface AccountPageQuery {
+  tenant: string;
+  /** one store's accounts; every store of the tenant when absent */
+  storeCode?: string;
+  /** exclusive; from the first account when absent */
+  after?: AccountCursor;
+  limit: number;
+}
+
 export interface AccountsQueries {
   account(tenant: string, storeCode: string, customerId: string): Promise<AccountSummary | undefined>;
   /** the accounts found among customerIds, in no particular order */
   accounts(tenant: string, storeCode: string, customerIds: readonly string[]): Promise<AccountSummary[]>;
+  /** open accounts in (storeCode, customerId) order, keyset-paged so a walk over millions stays cheap per page */
+  page(query: AccountPageQuery): Promise<AccountSummary[]>;
 }
 
 /** A transfer as listed: its stored document without the view's bookkeeping and search helpers. */

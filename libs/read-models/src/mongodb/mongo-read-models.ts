@@ -83,6 +83,17 @@ export class MongoReadModels implements ReadModelQueries {
         const docs = await accounts.find({ _id: { $in: customerIds.map((customerId) => accountDocId(tenant, storeCode, customerId)) } }).toArray();
         return docs.map((doc) => toAccountSummary(fromStored<AccountDocument>(doc, ACCOUNTS) as AccountDocument));
       },
+      page: async ({ tenant, storeCode, after, limit }) => {
+        const accounts = await this.collection<AccountDocument>(accountsProjection, ACCOUNTS);
+        const filter =
+          storeCode !== undefined
+            ? { tenant, storeCode, ...(after && after.storeCode === storeCode ? { customerId: { $gt: after.customerId } } : {}) }
+            : after
+              ? { tenant, $or: [{ storeCode: { $gt: after.storeCode } }, { storeCode: after.storeCode, customerId: { $gt: after.customerId } }] }
+              : { tenant };
+        const docs = await accounts.find(filter).sort({ tenant: 1, storeCode: 1, customerId: 1 }).limit(limit).toArray();
+        return docs.map((doc) => toAccountSummary(fromStored<AccountDocument>(doc, ACCOUNTS) as AccountDocument));
+      },
     };
     this.transfers = {
       list: (query) => this.listTransfers(query),

@@ -102,6 +102,23 @@ export class SqliteReadModels implements ReadModelQueries {
         }
         return out;
       },
+      page: async ({ tenant, storeCode, after, limit }) => {
+        const docs =
+          storeCode !== undefined
+            ? this.statement(`SELECT * FROM ${ACCOUNTS.name} WHERE tenant = ? AND storeCode = ? AND customerId > ? ORDER BY tenant, storeCode, customerId LIMIT ?`).all(
+                tenant,
+                storeCode,
+                after && after.storeCode === storeCode ? after.customerId : '',
+                limit,
+              )
+            : this.statement(`SELECT * FROM ${ACCOUNTS.name} WHERE tenant = ? AND (storeCode, customerId) > (?, ?) ORDER BY tenant, storeCode, customerId LIMIT ?`).all(
+                tenant,
+                after?.storeCode ?? '',
+                after?.customerId ?? '',
+                limit,
+              );
+        return (docs as AccountDocument[]).map(toAccountSummary);
+      },
     };
     this.transfers = {
       list: async (query) => this.listTransfers(query),
