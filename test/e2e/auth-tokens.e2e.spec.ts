@@ -39,7 +39,7 @@ class PointsProbeController {
   @Get('points')
   @RequireScopes('points:read')
   read(@Principal() principal: Principal, @CurrentStore() store: StoreRecord) {
-    return { tenant: principal.tenant, clientId: principal.clientId, role: principal.role, via: principal.via, store: store.storeCode };
+    return { tenant: principal.tenant, clientId: principal.clientId, role: principal.role, via: principal.via, store: store.storeCode, storeTenant: store.tenant, currency: store.currency };
   }
 
   @Post('points')
@@ -138,7 +138,7 @@ describe('auth over HTTP (SQLite registry)', () => {
       await request(app.getHttpServer())
         .get('/api/SHOP1/points')
         .set('Authorization', `Bearer ${response.body.access_token}`)
-        .expect(200, { tenant: 't1', clientId: fixture.full.clientId, role: 'client', via: 'bearer', store: 'SHOP1' });
+        .expect(200, { tenant: 't1', clientId: fixture.full.clientId, role: 'client', via: 'bearer', store: 'SHOP1', storeTenant: 't1', currency: 'EUR' });
     });
 
     it('issues a token for credentials in a form body', async () => {
@@ -292,10 +292,20 @@ describe('auth over HTTP (SQLite registry)', () => {
       const token = await tokenFor(app, fixture.full);
       const foreign = await request(app.getHttpServer()).get('/api/SHOP2/points').set('Authorization', `Bearer ${token}`).expect(404);
       const missing = await request(app.getHttpServer()).get('/api/NOPE/points').set('Authorization', `Bearer ${token}`).expect(404);
-      expect(foreign.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'store "SHOP2" not found' });
-      expect(missing.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'store "NOPE" not found' });
+      expect(foreign.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'store "SHOP2" not found', code: 'store_not_found' });
+      expect(missing.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'store "NOPE" not found', code: 'store_not_found' });
       const ownerToken = await tokenFor(app, fixture.otherTenant);
       await request(app.getHttpServer()).get('/api/SHOP2/points').set('Authorization', `Bearer ${ownerToken}`).expect(200);
+    });
+
+    it('two tenants may each have a store main: each token reaches its own tenant\'s', async () => {
+      const clients = new ClientService(directory);
+      await clients.addStore('t1', 'main', 'EUR');
+      await clients.addStore('t2', 'main', 'PLN');
+      const probe = async (client: { clientId: string; clientSecret: string }) =>
+        (await request(app.getHttpServer()).get('/api/main/points').set('Authorization', `Bearer ${await tokenFor(app, client)}`).expect(200)).body;
+      expect(await probe(fixture.full)).toMatchObject({ tenant: 't1', store: 'main', storeTenant: 't1', currency: 'EUR' });
+      expect(await probe(fixture.otherTenant)).toMatchObject({ tenant: 't2', store: 'main', storeTenant: 't2', currency: 'PLN' });
     });
 
     it('an API key over HTTP Basic acts as its client, with its scopes', async () => {

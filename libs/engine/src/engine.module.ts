@@ -7,6 +7,7 @@ import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
 import { P2PProcessManager } from './points/p2p-process-manager';
 import { PointsService } from './points/points.service';
+import { PointsQueries } from './queries/points-queries';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
@@ -75,6 +76,7 @@ export class EngineModule {
         StoreSettingsService,
         ExecuteOnPointsAccountHandler,
         PointsService,
+        PointsQueries,
         Scheduler,
         P2PProcessManager,
         EngineLifecycle,
@@ -90,6 +92,7 @@ export class EngineModule {
         ProgressTracker,
         StoreSettingsService,
         PointsService,
+        PointsQueries,
         Scheduler,
         P2PProcessManager,
       ],

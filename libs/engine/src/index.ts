@@ -9,6 +9,7 @@ export * from './store-settings.service';
 export * from './points/execute-on-account';
 export * from './points/points.service';
 export * from './points/p2p-process-manager';
+export * from './queries/points-queries';
 export * from './scheduler';
 export * from './infrastructure';
 export * from './engine.module';

@@ -1,10 +1,9 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentStore, CustomerAccess, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { CLOCK, ProgressTracker, READ_MODELS } from '@app/engine';
-import { Clock, DAY_MS, LedgerError, toDecimal } from '@app/ledger';
-import type { ReadModelQueries } from '@app/read-models';
+import { PointsQueries } from '@app/engine';
+import { toDecimal } from '@app/ledger';
 import { CustomerIdParam } from './params.dto';
 
 export class PointsSummaryResponse {
@@ -25,11 +24,7 @@ export class PointsSummaryResponse {
 @ApiBearerAuth()
 @Controller('api/:storeCode/customers')
 export class CustomerPointsController {
-  constructor(
-    private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly queries: PointsQueries) {}
 
   @Get(':customerId/points')
   @RequireScopes('points:read')
@@ -37,13 +32,7 @@ export class CustomerPointsController {
   @ApiOperation({ summary: "A customer's points summary in this store" })
   @ApiOkResponse({ type: PointsSummaryResponse })
   async summary(@CurrentStore() record: StoreRecord, @Param() params: CustomerIdParam): Promise<PointsSummaryResponse> {
-    // read-your-writes: a client that just changed points sees the change
-    await this.progress.caughtUp();
-    const { tenant, storeCode } = record;
-    const account = await this.views.accounts.account(tenant, storeCode, params.customerId);
-    if (!account) throw new LedgerError('account_not_found', `customer ${params.customerId} has no points account in store ${storeCode}`);
-    const now = this.clock.now();
-    const expiring = await this.views.lots.expiringBetween(tenant, storeCode, params.customerId, now.toISOString(), new Date(now.getTime() + 30 * DAY_MS).toISOString());
+    const account = await this.queries.summary({ tenant: record.tenant, storeCode: record.storeCode, customerId: params.customerId });
     return {
       customerId: account.customerId,
       active: toDecimal(account.available),
@@ -54,7 +43,7 @@ export class CustomerPointsController {
       expired: toDecimal(account.expired),
       p2pIn: toDecimal(account.p2pIn),
       p2pOut: toDecimal(account.p2pOut),
-      expiringIn30Days: toDecimal(expiring),
+      expiringIn30Days: toDecimal(account.expiringIn30Days),
       lastChangeAt: account.lastChangeAt,
     };
   }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { TRANSFER_SORT_FIELDS, TRANSFERS_RESULT_WINDOW } from '@app/read-models';
-import type { TransferRow, TransferSort } from '@app/read-models';
+import { TRANSFER_SORT_FIELDS, TRANSFERS_RESULT_WINDOW } from '@app/engine';
+import type { TransferRow, TransferSort } from '@app/engine';
 import type { StoreRecord } from '@app/auth';
 import { toDecimal } from '@app/ledger';
 

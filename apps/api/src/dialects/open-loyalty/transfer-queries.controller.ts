@@ -1,13 +1,12 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CurrentStore, CustomerAccess, Principal, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { CLOCK, ProgressTracker, READ_MODELS } from '@app/engine';
-import { Clock, DAY_MS, toDecimal } from '@app/ledger';
-import { rollUpHistogram } from '@app/read-models';
-import type { HistogramInterval, HistogramPointType, ReadModelQueries, TransferListQuery } from '@app/read-models';
+import { PointsQueries } from '@app/engine';
+import type { HistogramInterval, HistogramPointType, TransferListQuery } from '@app/engine';
+import { toDecimal } from '@app/ledger';
 import { RequestValidationError } from '../../http/validation';
 import { CustomerTransferListQuery, toTransferView, TransferListQueryDto, TransferListResponse, windowError } from './transfer-listing.dto';
 
@@ -43,18 +42,12 @@ export class HistogramQuery {
   pointType?: HistogramPointType;
 }
 
-const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-
 /** Open Loyalty's read side over points transfers: the listings and the histogram. */
 @ApiTags('Open Loyalty: points transfers')
 @ApiBearerAuth()
 @Controller('api/:storeCode')
 export class TransferQueriesController {
-  constructor(
-    private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly queries: PointsQueries) {}
 
   @Get('points/transfer')
   @RequireScopes('points:read')
@@ -80,27 +73,15 @@ export class TransferQueriesController {
   @ApiOkResponse({ description: 'period -> points', schema: { type: 'object', additionalProperties: { type: 'number' }, example: { '2018-01-08': 0, '2018-01-09': 5 } } })
   async histogram(@CurrentStore() store: StoreRecord, @Query() query: HistogramQuery): Promise<Record<string, number>> {
     const { interval = 'day', lastDays = 30, futureDays = 0, pointType = 'earned' } = query;
-    await this.progress.caughtUp();
-    const now = this.clock.now().getTime();
-    const today = utcDay(now);
-    const fromDay = utcDay(now - (lastDays - 1) * DAY_MS);
-    const toDay = utcDay(now + futureDays * DAY_MS);
-    const days = await this.views.histogram.days(store.tenant, store.storeCode, pointType, fromDay, today);
-    if (futureDays > 0 && (pointType === 'expired' || pointType === 'pending')) {
-      const kind = pointType === 'expired' ? 'expiry' : 'activation';
-      const scheduled = await this.views.lots.scheduledPerDay(store.tenant, store.storeCode, kind, utcDay(now + DAY_MS), toDay);
-      for (const [day, points] of Object.entries(scheduled)) days[day] = (days[day] ?? 0) + points;
-    }
-    const rolled = rollUpHistogram(days, interval, fromDay, toDay);
+    const rolled = await this.queries.histogram(store, { interval, lastDays, futureDays, pointType });
     return Object.fromEntries(Object.entries(rolled).map(([period, points]) => [period, toDecimal(points)]));
   }
 
   private async page(store: StoreRecord, query: CustomerTransferListQuery, filters: Partial<TransferListQuery>): Promise<TransferListResponse> {
     const outside = windowError(query.page, query.perPage);
     if (outside) throw new RequestValidationError([{ field: 'page', message: outside }]);
-    await this.progress.caughtUp();
     const definedFilters = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined));
-    const { rows, total } = await this.views.transfers.list({
+    const { rows, total } = await this.queries.transfers({
       tenant: store.tenant,
       storeCode: store.storeCode,
       ...definedFilters,
