@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
-import { ApiErrorFilter } from './http/errors.filter';
+import { HttpKitModule } from './http/http-kit.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
@@ -24,10 +23,8 @@ export class ApiModule {
           rateLimitPerMinute: options.rateLimitPerMinute,
           clock: options.clock,
         }),
+        HttpKitModule,
         OpenLoyaltyModule,
-      ],
-      providers: [
-        { provide: APP_FILTER, useClass: ApiErrorFilter },
       ],
     };
   }

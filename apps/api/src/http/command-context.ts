@@ -30,6 +30,54 @@ function headerValue(request: FastifyRequest, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A request's idempotency key: as the client sent it, and as it is stored (sources never share keys). */
+export interface IdempotencyKey {
+  /** how the client names it, for messages: `Idempotency-Key`, `id`, `ChangeKey` */
+  name: string;
+  value: string;
+  stored: string;
+}
+
+/** Where a route's idempotency key comes from. */
+export type IdempotencyKeySource = (request: FastifyRequest) => IdempotencyKey | undefined;
+
+/** The `Idempotency-Key` header: every route's source unless its controller names another. */
+export const keyFromHeader: IdempotencyKeySource = (request) => {
+  const value = headerValue(request, 'idempotency-key');
+  return value ? { name: 'Idempotency-Key', value, stored: value } : undefined;
+};
+
+/**
+ * A field of the JSON body, e.g. Emporix's `id` or the External API's `ChangeKey`, stored as
+ * `<field>:<value>` so it never meets a header key; without the field, the header still counts.
+ */
+export function keyFromBody(field: string): IdempotencyKeySource {
+  return (request) => {
+    const raw = (request.body as Record<string, unknown> | undefined)?.[field];
+    const value = typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
+    return value ? { name: field, value, stored: `${field}:${value}` } : keyFromHeader(request);
+  };
+}
+
+/** The first answer to a keyed request, as a replay hands it to a dialect that writes repeats its own way. */
+export interface FirstAnswer {
+  status: number;
+  body: unknown;
+  /** the business refusal the first request got, when it got one */
+  refusal?: { code: string; message: string; details: Record<string, unknown> | null };
+}
+
+export interface CommandIdempotency {
+  key?: IdempotencyKeySource;
+  /**
+   * The key alone names the change, whatever the body: a repeat with another body gets the first
+   * answer too instead of a 409 (the External API's ChangeKey).
+   */
+  keyOnly?: boolean;
+  /** writes the answer to a repeat; by default the first answer again, with Idempotent-Replayed: true */
+  replay?: (first: FirstAnswer, reply: FastifyReply) => unknown;
+}
+
 /**
  * One HTTP request as the source of its command context: the caller (issuer, actor, correlation id ->
  * event metadata) is read from the principal the auth guard left on the request, when a command asks.
@@ -66,25 +114,26 @@ export class HttpCommandContext implements ContextSource {
    * parts and replayed from them), never held whole. A multipart request's body is its upload, which
    * only the handler reads: its route claims the key through `uploadedCommand`.
    */
-  async command(handler: () => Promise<unknown>, status: number): Promise<unknown> {
-    const key = headerValue(this.request, 'idempotency-key');
+  async command(handler: () => Promise<unknown>, status: number, options: CommandIdempotency = {}): Promise<unknown> {
+    const key = (options.key ?? keyFromHeader)(this.request);
     const principal = this.request.principal;
     if (!key || !principal) {
       const body = await handler();
       return isStreamedBody(body) ? streamOf(body) : body;
     }
-    if (key.length > MAX_KEY_LENGTH) {
-      throw new RequestValidationError([{ field: 'Idempotency-Key', message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
+    if (key.value.length > MAX_KEY_LENGTH) {
+      throw new RequestValidationError([{ field: key.name, message: `must be at most ${MAX_KEY_LENGTH} characters` }]);
     }
     if (this.request.isMultipart?.()) {
-      this.pendingUpload = { key, principal, status };
+      this.pendingUpload = { key: key.stored, principal, status };
       try {
         return await handler();
       } finally {
         this.pendingUpload = undefined;
       }
     }
-    return this.keyed(key, principal, status, requestHash([this.request.method, this.request.url, this.request.body ?? null]), handler);
+    const hash = requestHash(options.keyOnly ? [this.request.method, this.request.routeOptions.url] : [this.request.method, this.request.url, this.request.body ?? null]);
+    return this.keyed(key.stored, principal, status, hash, handler, options.replay);
   }
 
   /** The keyed part of a command whose upload has been read: see `uploadedCommand`. */
@@ -96,7 +145,14 @@ export class HttpCommandContext implements ContextSource {
     return this.keyed(pending.key, pending.principal, pending.status, requestHash([this.request.method, this.request.url, { upload: digest }]), run);
   }
 
-  private async keyed(key: string, principal: Principal, status: number, hash: string, handler: () => Promise<unknown>): Promise<unknown> {
+  private async keyed(
+    key: string,
+    principal: Principal,
+    status: number,
+    hash: string,
+    handler: () => Promise<unknown>,
+    replay?: CommandIdempotency['replay'],
+  ): Promise<unknown> {
     const caller = this.caller();
     let streamed: StreamedBody | undefined;
     try {
@@ -118,6 +174,7 @@ export class HttpCommandContext implements ContextSource {
       // a replay answers without the handler: an unread body (a multipart upload) is read to its end
       // first, or the client would see its upload cut off instead of the answer
       if (replayed) await drained(this.request);
+      if (replayed && replay) return replay(firstAnswer(outcome), this.reply);
       return this.answer(outcome, replayed);
     } catch (error) {
       await streamed?.release();
@@ -128,12 +185,19 @@ export class HttpCommandContext implements ContextSource {
 
   private answer(outcome: IdempotentOutcome, replayed: boolean): unknown {
     if (replayed) void this.reply.header('Idempotent-Replayed', 'true');
-    const refusal = (outcome.body as { ledgerError?: { code: LedgerError['code']; message: string; details: Record<string, unknown> | null } } | null)?.ledgerError;
+    const refusal = (outcome.body as StoredRefusal | null)?.ledgerError;
     if (refusal && outcome.status >= 400) throw new LedgerError(refusal.code, refusal.message, refusal.details ?? undefined);
     if (outcome.status >= 400) throw new HttpException(outcome.body as object, outcome.status);
     if (outcome.parts) return new StreamableFile(Readable.from(outcome.parts, { objectMode: false }), { type: outcome.contentType });
     return outcome.body ?? undefined;
   }
+}
+
+type StoredRefusal = { ledgerError?: { code: LedgerError['code']; message: string; details: Record<string, unknown> | null } };
+
+function firstAnswer(outcome: IdempotentOutcome): FirstAnswer {
+  const refusal = (outcome.body as StoredRefusal | null)?.ledgerError;
+  return refusal ? { status: outcome.status, body: null, refusal } : { status: outcome.status, body: outcome.body ?? null };
 }
 
 /** Waits until the request's body has been read to its end, discarding what nobody read. */
@@ -189,10 +253,11 @@ export function installCommandContext(fastify: FastifyInstance, idempotency: Ide
 
 /**
  * Class decorator for controllers with commands: each POST, PUT, PATCH and DELETE route runs through
- * HttpCommandContext.command, so an Idempotency-Key makes it run at most once. Route metadata (path,
- * guards, status code, OpenAPI) moves over to the wrapper unchanged.
+ * HttpCommandContext.command, so a key (the Idempotency-Key header, or what `options.key` names) makes
+ * it run at most once. Route metadata (path, guards, status code, OpenAPI) moves over to the wrapper
+ * unchanged.
  */
-export function IdempotentCommands(): ClassDecorator {
+export function IdempotentCommands(options: CommandIdempotency = {}): ClassDecorator {
   return (target) => {
     const prototype = target.prototype as Record<string, unknown>;
     for (const name of Object.getOwnPropertyNames(prototype)) {
@@ -205,7 +270,7 @@ export function IdempotentCommands(): ClassDecorator {
       const wrapped = function (this: unknown, ...args: unknown[]): Promise<unknown> {
         const source = currentContextSource();
         if (!(source instanceof HttpCommandContext)) return handler.apply(this, args);
-        return source.command(() => handler.apply(this, args), status);
+        return source.command(() => handler.apply(this, args), status, options);
       };
       for (const key of Reflect.getOwnMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);
       Object.defineProperty(wrapped, 'name', { value: handler.name });

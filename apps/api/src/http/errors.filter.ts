@@ -1,11 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
+import { Problem, problemOf } from './problem';
 import { RequestValidationError } from './validation';
 
-/** The one error body of the REST API: status, a short error name, a message and, for bad input, each field's message. */
+/** Open Loyalty's error body, the engine's own: status, a short error name, a message and, for bad input, each field's message. */
 export interface ErrorBody {
   statusCode: number;
   error: string;
@@ -16,11 +17,12 @@ export interface ErrorBody {
   details?: Readonly<Record<string, unknown>>;
 }
 
-const NAMES: Record<number, string> = {
+export const STATUS_NAMES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -29,10 +31,11 @@ const NAMES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+const NAMES = STATUS_NAMES;
 
 export function errorBody(error: unknown): ErrorBody {
   if (error instanceof RequestValidationError) {
-    return { statusCode: 400, error: NAMES[400], message: 'request validation failed', errors: error.fields };
+    return { statusCode: 400, error: NAMES[400], message: 'request validation failed', errors: error.fields.map(({ field, message }) => ({ field, message })) };
   }
   if (error instanceof InvalidPointsError) {
     return { statusCode: 400, error: NAMES[400], message: error.message, errors: [{ field: 'points', message: error.message }] };
@@ -41,12 +44,9 @@ export function errorBody(error: unknown): ErrorBody {
     const status = error.httpStatus;
     return { statusCode: status, error: NAMES[status], message: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
   }
-  if (error instanceof IdempotencyKeyReusedError) {
-    return { statusCode: 409, error: NAMES[409], message: error.message, code: 'idempotency_key_reused' };
-  }
-  if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
-    // still conflicting after the bounded re-decisions: the client may simply retry
-    return { statusCode: 409, error: NAMES[409], message: 'the account changed concurrently too often; retry the request', code: 'concurrent_update' };
+  if (error instanceof IdempotencyKeyReusedError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+    const { status, message, code } = problemOf(error);
+    return { statusCode: status, error: NAMES[status], message, code };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
@@ -60,26 +60,69 @@ export function errorBody(error: unknown): ErrorBody {
     }
     return { statusCode: status, error: NAMES[status] ?? 'Error', message: String(response) };
   }
-  const fastifyStatus = (error as { statusCode?: number })?.statusCode;
-  if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-    // body-parser refusals from Fastify (malformed JSON, too large, unsupported type)
-    return { statusCode: fastifyStatus, error: NAMES[fastifyStatus] ?? 'Bad Request', message: (error as Error).message };
-  }
-  return { statusCode: 500, error: NAMES[500], message: 'internal error' };
+  const { status, message } = problemOf(error);
+  return { statusCode: status, error: NAMES[status] ?? (status < 500 ? 'Bad Request' : 'Error'), message };
 }
 
+/** What a dialect answers for a refusal: the status and body its own documents show. */
+export interface WrittenError {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * How one vendor API writes its errors. `prefixes` are the URL paths its routes live under, so even a
+ * refusal before routing (a malformed body, an unknown path below them) is written in its format.
+ */
+export interface DialectErrorWriter {
+  dialect: string;
+  prefixes: readonly string[];
+  write(problem: Problem, request: FastifyRequest, error: unknown): WrittenError;
+}
+
+/** The error writers of the dialects the app serves; each dialect's module registers its own. */
+@Injectable()
+export class ErrorWriters {
+  private readonly writers: DialectErrorWriter[] = [];
+
+  register(writer: DialectErrorWriter): void {
+    this.writers.push(writer);
+  }
+
+  /** the writer whose prefix matches the path the longest; Open Loyalty's (the engine's own) otherwise */
+  for(url: string): DialectErrorWriter | undefined {
+    const path = url.split('?', 1)[0];
+    let best: { writer: DialectErrorWriter; length: number } | undefined;
+    for (const writer of this.writers) {
+      for (const prefix of writer.prefixes) {
+        if ((path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)) && prefix.length > (best?.length ?? -1)) best = { writer, length: prefix.length };
+      }
+    }
+    return best?.writer;
+  }
+}
+
+/** Every refusal of every route: the dialect under whose paths the request falls writes it. */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiError');
 
+  constructor(private readonly writers: ErrorWriters) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = errorBody(error);
-    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const problem = problemOf(error);
+    if (problem.status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (error instanceof HttpException) {
       const headers = (error as HttpException & { headers?: Record<string, string> }).headers;
       if (headers) for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
     }
-    void reply.status(body.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR).send(body);
+    const writer = this.writers.for(request.url);
+    const written: WrittenError = writer ? writer.write(problem, request, error) : { status: problem.status, body: errorBody(error) };
+    for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);
+    void reply.status(written.status).send(written.body);
   }
 }

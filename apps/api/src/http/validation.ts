@@ -1,9 +1,11 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 
 export interface FieldError {
-  /** the field as the client named it, e.g. "transfer[points]" */
+  /** the field as a form names it, e.g. "transfer[points]" */
   field: string;
   message: string;
+  /** the same field as path parts (["transfer", "points"]), for dialects that name fields otherwise */
+  path?: string[];
 }
 
 /** A request whose fields failed validation: answered 400 with one message per field. */
@@ -23,7 +25,7 @@ function fieldName(path: string[]): string {
 export function flattenValidationErrors(errors: ValidationError[], parents: string[] = []): FieldError[] {
   return errors.flatMap((error) => {
     const path = [...parents, error.property];
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field: fieldName(path), message }));
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field: fieldName(path), message, path }));
     return [...own, ...flattenValidationErrors(error.children ?? [], path)];
   });
 }

@@ -1,0 +1,88 @@
+import { HttpException } from '@nestjs/common';
+import { IdempotencyKeyReusedError } from '@app/engine';
+import { InvalidPointsError, LedgerError } from '@app/ledger';
+import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
+import { FieldError, RequestValidationError } from './validation';
+
+/**
+ * Any refusal, as every dialect sees it before writing it in its own format: an HTTP status hint, a
+ * stable code (the ledger's codes, or one of the kit's below), a message, and per-field messages for
+ * bad input. A dialect's error writer picks the status and body it documents.
+ */
+export interface Problem {
+  status: number;
+  code: ProblemCode;
+  message: string;
+  fields?: FieldError[];
+  /** machine-readable context, e.g. a ledger refusal's available and requested points */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+export type ProblemCode =
+  | LedgerError['code']
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'store_not_found'
+  | 'method_not_allowed'
+  | 'idempotency_key_reused'
+  | 'concurrent_update'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal'
+  | (string & {});
+
+const CODE_BY_STATUS: Record<number, ProblemCode> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'concurrent_update',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+function codeFor(status: number): ProblemCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
+}
+
+export function problemOf(error: unknown): Problem {
+  if (error instanceof RequestValidationError) {
+    return { status: 400, code: 'validation_failed', message: error.message, fields: error.fields };
+  }
+  if (error instanceof InvalidPointsError) {
+    return { status: 400, code: 'validation_failed', message: error.message, fields: [{ field: 'points', message: error.message }] };
+  }
+  if (error instanceof LedgerError) {
+    return { status: error.httpStatus, code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+  }
+  if (error instanceof IdempotencyKeyReusedError) return { status: 409, code: 'idempotency_key_reused', message: error.message };
+  if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+    return { status: 409, code: 'concurrent_update', message: 'the account changed concurrently too often; retry the request' };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const body = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
+    const message = Array.isArray(body.message) ? body.message.join('; ') : String(body.message ?? body.error_description ?? response ?? error.message);
+    const fields = Array.isArray(body.errors) ? (body.errors as FieldError[]) : undefined;
+    return { status, code: typeof body.code === 'string' ? body.code : codeFor(status), message, ...(fields ? { fields } : {}) };
+  }
+  const fastifyStatus = (error as { statusCode?: number })?.statusCode;
+  if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+    // body-parser refusals from Fastify (malformed JSON, too large, unsupported type)
+    return { status: fastifyStatus, code: codeFor(fastifyStatus), message: (error as Error).message };
+  }
+  return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/** A field's name for a JSON dialect: path parts joined with dots (`customers.3`), not Open Loyalty's brackets. */
+export function dottedField(field: FieldError): string {
+  return field.path?.join('.') ?? field.field;
+}
