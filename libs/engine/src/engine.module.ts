@@ -7,6 +7,7 @@ import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
 import { P2PProcessManager } from './points/p2p-process-manager';
 import { PointsService } from './points/points.service';
+import { BulkPoints } from './points/bulk-points';
 import { PointsQueries } from './queries/points-queries';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
@@ -77,6 +78,7 @@ export class EngineModule {
         ExecuteOnPointsAccountHandler,
         PointsService,
         PointsQueries,
+        BulkPoints,
         Scheduler,
         P2PProcessManager,
         EngineLifecycle,
@@ -93,6 +95,7 @@ export class EngineModule {
         StoreSettingsService,
         PointsService,
         PointsQueries,
+        BulkPoints,
         Scheduler,
         P2PProcessManager,
       ],

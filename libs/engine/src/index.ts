@@ -8,6 +8,7 @@ export * from './progress-tracker';
 export * from './store-settings.service';
 export * from './points/execute-on-account';
 export * from './points/points.service';
+export * from './points/bulk-points';
 export * from './points/p2p-process-manager';
 export * from './queries/points-queries';
 export * from './scheduler';

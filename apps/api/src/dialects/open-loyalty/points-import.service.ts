@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -8,11 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext, StreamedBody } from '@app/engine';
-import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
-import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
+import { BulkItem, BulkOperation, BulkPoints, BulkResult, RefusedBulkItem, StreamedBody } from '@app/engine';
+import type { CustomerLookupField } from '@app/engine';
+import { InvalidPointsError, parsePoints } from '@app/ledger';
 import type { StoreRecord } from '@app/auth';
-import { ID_PATTERN } from '../../http/points.validator';
 import { ImportedTransferItem, PointsTransferXmlReader } from './points-import.xml';
 
 export interface ImportItemResult {
@@ -36,23 +35,10 @@ const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, field: CustomerLookup
   ['customerPhoneNumber', 'phone'],
   ['customerLoyaltyCardNumber', 'loyaltyCardNumber'],
 ];
-/** items applied at once; items naming the same customer still run in document order */
-const CONCURRENCY = 32;
-/** items after which the import waits for the projections to catch up with what it appended */
-const CATCH_UP_EVERY = 1024;
 /** the response is read back from its spool file in chunks of this many bytes */
 const RESPONSE_CHUNK_BYTES = 256 * 1024;
 
 class ItemRefused extends Error {}
-
-interface CheckedItem {
-  identifier: string;
-  customerId: string;
-  type: 'adding' | 'spending';
-  points: number;
-  comment?: string;
-  validityDays?: number;
-}
 
 /**
  * The import's answer, `{items, totalProcessed, totalSuccess, totalFailed}` exactly as
@@ -91,11 +77,7 @@ export class ImportResponseBody implements StreamedBody {
  */
 @Injectable()
 export class PointsImportService {
-  constructor(
-    private readonly points: PointsService,
-    private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
-  ) {}
+  constructor(private readonly bulk: BulkPoints) {}
 
   /**
    * Copies `upload` to a temp file, checking it on the way (throws XmlDocumentRefused) and taking
@@ -144,117 +126,74 @@ export class PointsImportService {
     }
   }
 
-  /** Applies the checked document `file`; the results are spooled into `dir`. */
+  /** Applies the checked document `file` through BulkPoints; the results are spooled into `dir`. */
   async apply(store: StoreRecord, file: string, dir: string): Promise<ImportResponseBody> {
-    // read-your-writes: customers registered just before the import are found
-    await this.progress.caughtUp();
-    const reader = new PointsTransferXmlReader();
-    const decoder = new StringDecoder('utf8');
     const itemsFile = join(dir, 'items.json');
     const out = createWriteStream(itemsFile);
-    let totalProcessed = 0;
-    let totalSuccess = 0;
-    let batch: ImportedTransferItem[] = [];
-    const flush = async () => {
-      if (!batch.length) return;
-      const results = await this.applyBatch(store, batch);
-      batch = [];
-      let text = '';
-      for (const result of results) {
-        text += `${totalProcessed++ ? ',' : ''}${JSON.stringify(result)}`;
-        if (result.status === 'success') totalSuccess++;
-      }
-      await write(out, text);
-      // keep the read models close behind: the projector then works in small batches instead of
-      // catching up on thousands of events at once while the import keeps appending
-      if (totalProcessed % CATCH_UP_EVERY < CONCURRENCY) await this.progress.caughtUp();
-    };
-    try {
+    // identifiers of the items handed to BulkPoints whose results have not come back yet, in order
+    const identifiers: string[] = [];
+    let written = 0;
+    async function* items(): AsyncGenerator<BulkItem | RefusedBulkItem> {
+      const reader = new PointsTransferXmlReader();
+      const decoder = new StringDecoder('utf8');
+      const checked = (item: ImportedTransferItem) => {
+        const { identifier, entry } = bulkItemOf(item);
+        identifiers.push(identifier);
+        return entry;
+      };
       for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
-        for (const item of reader.write(decoder.write(chunk as Buffer))) {
-          batch.push(item);
-          if (batch.length >= CONCURRENCY) await flush();
-        }
+        for (const item of reader.write(decoder.write(chunk as Buffer))) yield checked(item);
       }
-      batch.push(...reader.write(decoder.end()), ...reader.end());
-      await flush();
+      for (const item of [...reader.write(decoder.end()), ...reader.end()]) yield checked(item);
+    }
+    try {
+      const totals = await this.bulk.apply(
+        { tenant: store.tenant, storeCode: store.storeCode },
+        items(),
+        async (results) => {
+          let text = '';
+          for (const result of results) text += `${written++ ? ',' : ''}${JSON.stringify(importResult(identifiers.shift() as string, result))}`;
+          await write(out, text);
+        },
+        { itemScope: 'import' },
+      );
+      return new ImportResponseBody(dir, itemsFile, { totalProcessed: totals.processed, totalSuccess: totals.applied, totalFailed: totals.refused });
     } finally {
       out.end();
       await once(out, 'close');
     }
-    return new ImportResponseBody(dir, itemsFile, { totalProcessed, totalSuccess, totalFailed: totalProcessed - totalSuccess });
   }
+}
 
-  /** Runs a batch; items for the same customer (however they name it) run one after another, in document order. */
-  private async applyBatch(store: StoreRecord, batch: readonly ImportedTransferItem[]): Promise<ImportItemResult[]> {
-    const checked = await Promise.all(batch.map((item) => this.check(store, item)));
-    const results: ImportItemResult[] = new Array(batch.length);
-    const lanes = new Map<string, number[]>();
-    checked.forEach((outcome, i) => {
-      if ('status' in outcome) results[i] = outcome;
-      else lanes.set(outcome.customerId, [...(lanes.get(outcome.customerId) ?? []), i]);
-    });
-    await Promise.all(
-      [...lanes.values()].map(async (lane) => {
-        for (const i of lane) results[i] = await this.applyItem(store, batch[i], checked[i] as CheckedItem);
-      }),
-    );
-    return results;
+/** An XML item as a bulk item, or the reason it is refused before it reaches the ledger. */
+function bulkItemOf(item: ImportedTransferItem): { identifier: string; entry: BulkItem | RefusedBulkItem } {
+  const reference = customerReference(item);
+  const { points: rawPoints = '', type = '' } = item.fields;
+  const identifier = `${reference?.[1] ?? ''}/(${type} ${rawPoints})`;
+  try {
+    if (item.problem) throw new ItemRefused(item.problem);
+    if (!reference) throw new ItemRefused(`one of ${CUSTOMER_REFERENCES.map(([element]) => `<${element}>`).join(', ')} is required`);
+    if (type !== 'adding' && type !== 'spending') throw new ItemRefused('<type> must be adding or spending');
+    const points = parsePoints(rawPoints);
+    const comment = item.fields.comment || undefined;
+    if (comment && comment.length > 255) throw new ItemRefused('<comment> must be at most 255 characters');
+    const validityDays = validity(item.fields.validityDuration);
+    const [by, value] = reference;
+    const operation: BulkOperation =
+      type === 'adding'
+        ? { type: 'add', points, details: { ...(comment ? { comment } : {}), ...(validityDays ? { validityDays } : {}) } }
+        : { type: 'spend', points, details: comment ? { comment } : {} };
+    return { identifier, entry: { customer: { by, value }, operation } };
+  } catch (error) {
+    if (error instanceof ItemRefused || error instanceof InvalidPointsError) return { identifier, entry: { refused: error.message } };
+    throw error;
   }
+}
 
-  /** Validates an item and finds its customer; a refusal is the item's result. */
-  private async check(store: StoreRecord, item: ImportedTransferItem): Promise<CheckedItem | ImportItemResult> {
-    const reference = customerReference(item);
-    const { points: rawPoints = '', type = '' } = item.fields;
-    const identifier = `${reference?.[1] ?? ''}/(${type} ${rawPoints})`;
-    try {
-      if (item.problem) throw new ItemRefused(item.problem);
-      if (!reference) throw new ItemRefused(`one of ${CUSTOMER_REFERENCES.map(([element]) => `<${element}>`).join(', ')} is required`);
-      if (type !== 'adding' && type !== 'spending') throw new ItemRefused('<type> must be adding or spending');
-      const points = parsePoints(rawPoints);
-      const comment = item.fields.comment || undefined;
-      if (comment && comment.length > 255) throw new ItemRefused('<comment> must be at most 255 characters');
-      const validityDays = validity(item.fields.validityDuration);
-      const customerId = await this.resolveCustomer(store, reference);
-      return { identifier, customerId, type, points, comment, validityDays };
-    } catch (error) {
-      if (error instanceof ItemRefused || error instanceof InvalidPointsError) return { status: 'failed', identifier, message: error.message };
-      throw error;
-    }
-  }
-
-  private async applyItem(store: StoreRecord, item: ImportedTransferItem, checked: CheckedItem): Promise<ImportItemResult> {
-    const { identifier, customerId, type, points, comment, validityDays } = checked;
-    const account = { tenant: store.tenant, storeCode: store.storeCode, customerId };
-    try {
-      const { transferId } = await this.inItemContext(item, () =>
-        type === 'adding'
-          ? this.points.addPoints(account, points, { ...(comment ? { comment } : {}), ...(validityDays ? { validityDays } : {}) })
-          : this.points.spendPoints(account, points, comment ? { comment } : {}),
-      );
-      return { status: 'success', processImportResult: { object: { pointsTransferId: transferId } }, identifier };
-    } catch (error) {
-      // a business refusal (e.g. insufficient points) fails this item only
-      if (isLedgerError(error)) return { status: 'failed', identifier, message: error.message };
-      throw error;
-    }
-  }
-
-  /** Each item gets its own idempotency scope, so a keyed import retried after a crash stores every item once. */
-  private inItemContext<T>(item: ImportedTransferItem, work: () => Promise<T>): Promise<T> {
-    const context = currentContext();
-    return runInContext({ ...context, ...(context.idempotencyScope ? { idempotencyScope: `${context.idempotencyScope}/import/${item.index}` } : {}) }, work);
-  }
-
-  private async resolveCustomer(store: StoreRecord, [field, value]: [CustomerLookupField, string]): Promise<string> {
-    if (field === 'customerId') {
-      if (!ID_PATTERN.test(value)) throw new ItemRefused('<customerId> must be 1-128 letters, digits or . _ @ + -');
-      return value;
-    }
-    const found = await this.views.customers.findBy(store.tenant, store.storeCode, field, value);
-    if (!found) throw new ItemRefused(`no customer with ${field} ${value} in store ${store.storeCode}`);
-    return found.customerId;
-  }
+function importResult(identifier: string, result: BulkResult): ImportItemResult {
+  return result.status === 'applied'
+    ? { status: 'success', processImportResult: { object: { pointsTransferId: result.transferId as string } }, identifier }
+    : { status: 'failed', identifier, message: result.message };
 }
 
 function customerReference(item: ImportedTransferItem): [CustomerLookupField, string] | undefined {
