@@ -15,10 +15,6 @@ export class ProgressTracker {
     if (position > this.last) this.last = position;
   }
 
-  get lastAppended(): number {
-    return this.last;
-  }
-
   /** Resolves once every projection has applied everything this process appended. */
   caughtUp(): Promise<void> {
     return this.projections.waitFor(this.last);

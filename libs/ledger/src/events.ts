@@ -129,18 +129,6 @@ export type CustomerEvent = CustomerRegistered | CustomerUpdated;
 
 export type LoyaltyEvent = PointsAccountEvent | CustomerEvent;
 
-export const POINTS_ACCOUNT_EVENT_TYPES: ReadonlyArray<PointsAccountEvent['type']> = [
-  'AccountOpened',
-  'PointsAdded',
-  'PointsActivated',
-  'PointsSpent',
-  'PointsBlocked',
-  'PointsExpired',
-  'PointsCancelled',
-  'AccountClosed',
-];
-export const CUSTOMER_EVENT_TYPES: ReadonlyArray<CustomerEvent['type']> = ['CustomerRegistered', 'CustomerUpdated'];
-
 export type Issuer = 'system' | 'admin' | 'api' | 'customer';
 
 /** Metadata on every stored event. */

@@ -174,6 +174,3 @@ function isRealDay(time: string): boolean {
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-export function isPositive(value: unknown): value is number {
-  return typeof value === 'number' && value > 0;
-}
