@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplic
 import { CqrsModule } from '@nestjs/cqrs';
 import { Clock, systemClock } from '@app/ledger';
 import type { EngineConfig } from './config';
+import { CustomerRegistry, CustomerResolver, Customers } from './customers';
 import { IdempotencyGuard } from './idempotency';
 import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
@@ -75,6 +76,9 @@ export class EngineModule {
         StoreSettingsService,
         ExecuteOnPointsAccountHandler,
         PointsService,
+        CustomerRegistry,
+        Customers,
+        CustomerResolver,
         Scheduler,
         P2PProcessManager,
         EngineLifecycle,
@@ -90,6 +94,9 @@ export class EngineModule {
         ProgressTracker,
         StoreSettingsService,
         PointsService,
+        CustomerRegistry,
+        Customers,
+        CustomerResolver,
         Scheduler,
         P2PProcessManager,
       ],

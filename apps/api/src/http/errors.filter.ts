@@ -39,7 +39,16 @@ export function errorBody(error: unknown): ErrorBody {
   }
   if (error instanceof LedgerError) {
     const status = error.httpStatus;
-    return { statusCode: status, error: NAMES[status], message: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
+    // a refusal about one request field (a taken e-mail, a malformed id) names it as bad input does
+    const field = typeof error.details?.field === 'string' ? error.details.field : undefined;
+    return {
+      statusCode: status,
+      error: NAMES[status],
+      message: error.message,
+      code: error.code,
+      ...(field ? { errors: [{ field, message: error.message }] } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    };
   }
   if (error instanceof IdempotencyKeyReusedError) {
     return { statusCode: 409, error: NAMES[409], message: error.message, code: 'idempotency_key_reused' };

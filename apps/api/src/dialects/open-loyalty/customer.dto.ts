@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ID_MESSAGE, ID_PATTERN } from '../../http/points.validator';
-import type { CustomerRecord } from '@app/read-models';
+import type { CustomerRecord } from '@app/engine';
 import { openLoyaltyTime } from './transfer-listing.dto';
 
 const PHONE = /^\+?[0-9][0-9 ()-]{2,31}$/;
