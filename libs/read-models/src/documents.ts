@@ -27,7 +27,7 @@ export interface CollectionSpec {
   /** logical name; also the live table/collection name */
   name: string;
   fields: Readonly<Record<string, FieldType>>;
-  /** every index starts with tenant (then storeCode, except where a tenant-wide lookup needs the value first) */
+  /** every index starts with tenant, storeCode where the collection has them (tenant-wide lookups: tenant alone) */
   indexes: ReadonlyArray<ReadonlyArray<string>>;
   /**
    * Fields a bulk `updateWhere` owns (guarded by their own position field in MongoDB);
@@ -315,13 +315,17 @@ export const CUSTOMERS: CollectionSpec = {
     registeredAt: 'text',
     updatedAt: 'text',
   },
-  // the looked-up value before storeCode: one index serves the lookup in a store and in the whole tenant
   indexes: [
     ['tenant', 'storeCode', 'customerId'],
-    ['tenant', 'customerNumber', 'storeCode'],
-    ['tenant', 'emailLc', 'storeCode'],
-    ['tenant', 'phone', 'storeCode'],
-    ['tenant', 'loyaltyCardNumber', 'storeCode'],
+    ['tenant', 'storeCode', 'customerNumber'],
+    ['tenant', 'storeCode', 'emailLc'],
+    ['tenant', 'storeCode', 'phone'],
+    ['tenant', 'storeCode', 'loyaltyCardNumber'],
+    // lookups in the whole tenant (findInTenant); by customerId that lookup is the primary key's
+    ['tenant', 'customerNumber'],
+    ['tenant', 'emailLc'],
+    ['tenant', 'phone'],
+    ['tenant', 'loyaltyCardNumber'],
   ],
 };
 

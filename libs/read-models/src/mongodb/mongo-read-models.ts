@@ -198,7 +198,12 @@ export class MongoReadModels implements ReadModelQueries {
     const customers = await this.collection<CustomerDocument>(customersProjection, CUSTOMERS);
     const column = field === 'email' ? 'emailLc' : field;
     const needle = field === 'email' ? value.toLowerCase() : value;
-    const filter = storeCode === undefined ? { tenant, [column]: needle } : { tenant, storeCode, [column]: needle };
+    const filter =
+      storeCode !== undefined
+        ? { tenant, storeCode, [column]: needle }
+        : field === 'customerId'
+          ? { _id: customerDocId(tenant, value) }
+          : { tenant, [column]: needle };
     const sort: Record<string, 1> = storeCode === undefined ? { storeCode: 1, customerId: 1 } : { customerId: 1 };
     const [doc] = await customers.find(filter).sort(sort).limit(1).toArray();
     const customer = fromStored<CustomerDocument>(doc ?? null, CUSTOMERS);

@@ -280,9 +280,11 @@ export class SqliteReadModels implements ReadModelQueries {
     const column = field === 'email' ? 'emailLc' : field;
     const needle = field === 'email' ? value.toLowerCase() : value;
     const doc = (
-      storeCode === undefined
-        ? this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND ${q(column)} = ? ORDER BY storeCode, customerId LIMIT 1`).get(tenant, needle)
-        : this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`).get(tenant, storeCode, needle)
+      storeCode !== undefined
+        ? this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`).get(tenant, storeCode, needle)
+        : field === 'customerId'
+          ? this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE id = ?`).get(customerDocId(tenant, value))
+          : this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND ${q(column)} = ? ORDER BY storeCode, customerId LIMIT 1`).get(tenant, needle)
     ) as CustomerDocument | undefined;
     return doc && toCustomerRecord(doc);
   }
