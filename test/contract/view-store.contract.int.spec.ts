@@ -429,6 +429,21 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(await h.views.customers.findBy('other', S, 'loyaltyCardNumber', 'CARD-1')).toBeUndefined();
   });
 
+  it(`[${adapter}] finds a customer in any store of the tenant, first by store when several stores share the value`, async () => {
+    await seedStory(h);
+    await appendCustomer(h, 'carl', [registered('carl', { email: 'carl@example.com', customerNumber: 'N1', phone: '+48333' }, 'B2')]);
+    await appendCustomer(h, 'dora', [registered('dora', { customerNumber: 'N9' }, 'A0')]);
+    await project();
+    expect(await h.views.customers.findInTenant(T, 'email', 'CARL@example.com')).toMatchObject({ customerId: 'carl', storeCode: 'B2' });
+    expect(await h.views.customers.findInTenant(T, 'phone', '+48222')).toMatchObject({ customerId: 'bob', storeCode: S });
+    expect(await h.views.customers.findInTenant(T, 'customerId', 'dora')).toMatchObject({ customerId: 'dora', storeCode: 'A0' });
+    expect(await h.views.customers.findInTenant(T, 'loyaltyCardNumber', 'CARD-2')).toMatchObject({ customerId: 'bob' });
+    // N1 is anna's in S and carl's in B2: the store that sorts first answers
+    expect((await h.views.customers.findInTenant(T, 'customerNumber', 'N1'))?.storeCode).toBe([S, 'B2'].sort()[0]);
+    expect(await h.views.customers.findInTenant('other', 'email', 'carl@example.com')).toBeUndefined();
+    expect(await h.views.customers.findInTenant(T, 'customerNumber', 'N404')).toBeUndefined();
+  });
+
   it(`[${adapter}] a CustomerUpdated rewrites that customer's existing transfer rows and the lookup`, async () => {
     await seedStory(h);
     await project();

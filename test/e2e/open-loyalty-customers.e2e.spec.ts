@@ -162,6 +162,9 @@ describe('Open Loyalty customers and request errors', () => {
     for (const column of [...listingFilters, ...Object.values(TRANSFER_SORT_FIELDS)])
       expect({ column, indexed: indexed('transfers', column) || byPrimaryKey('transfers', column) }).toEqual({ column, indexed: true });
     for (const column of ['customerId', 'customerNumber', 'emailLc', 'phone', 'loyaltyCardNumber']) expect({ column, indexed: indexed('customers', column) }).toEqual({ column, indexed: true });
+    // lookups in the whole tenant (requests that name no store); by customerId that is the primary key
+    const tenantWide = (column: string) => leading('customers').some((columns) => columns[0] === 'tenant' && columns[1] === column);
+    for (const column of ['customerNumber', 'emailLc', 'phone', 'loyaltyCardNumber']) expect({ column, tenantWide: tenantWide(column) }).toEqual({ column, tenantWide: true });
   });
 
   async function customerToken(customerId: string): Promise<string> {

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationBootstrap, OnApplic
 import { CqrsModule } from '@nestjs/cqrs';
 import { Clock, systemClock } from '@app/ledger';
 import type { EngineConfig } from './config';
+import { CustomerRegistry, CustomerResolver, Customers } from './customers';
 import { IdempotencyGuard } from './idempotency';
 import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
@@ -79,6 +80,9 @@ export class EngineModule {
         PointsService,
         PointsQueries,
         BulkPoints,
+        CustomerRegistry,
+        Customers,
+        CustomerResolver,
         Scheduler,
         P2PProcessManager,
         EngineLifecycle,
@@ -96,6 +100,9 @@ export class EngineModule {
         PointsService,
         PointsQueries,
         BulkPoints,
+        CustomerRegistry,
+        Customers,
+        CustomerResolver,
         Scheduler,
         P2PProcessManager,
       ],

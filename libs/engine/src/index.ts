@@ -14,3 +14,4 @@ export * from './queries/points-queries';
 export * from './scheduler';
 export * from './infrastructure';
 export * from './engine.module';
+export * from './customers';

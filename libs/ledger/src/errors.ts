@@ -5,8 +5,10 @@
  */
 export const LEDGER_ERROR_STATUS = {
   account_not_found: 404,
+  customer_not_found: 404,
   transfer_not_found: 404,
   account_closed: 409,
+  customer_exists: 409,
   transfer_already_exists: 409,
   transfer_already_cancelled: 409,
   transfer_not_pending: 409,
@@ -19,6 +21,7 @@ export const LEDGER_ERROR_STATUS = {
   invalid_points: 422,
   invalid_lot_dates: 422,
   invalid_settings: 422,
+  invalid_customer_id: 422,
 } as const;
 
 export type LedgerErrorCode = keyof typeof LEDGER_ERROR_STATUS;

@@ -123,9 +123,22 @@ export type CustomerRegistered = Event<
   'CustomerRegistered',
   CustomerProfile & { customerId: string; tenant: string; storeCode: string; registeredAt: string }
 >;
-export type CustomerUpdated = Event<'CustomerUpdated', CustomerProfile & { updatedAt: string }>;
+/** Carries only what changed: a string sets the field, null clears it. */
+export type CustomerUpdated = Event<'CustomerUpdated', { [Field in keyof CustomerProfile]?: string | null } & { updatedAt: string }>;
 
 export type CustomerEvent = CustomerRegistered | CustomerUpdated;
+
+/** On `customerKey-<tenant>:<store>:<field>:<value>` streams: who holds a value unique in a store. */
+export type CustomerKeyReserved = Event<
+  'CustomerKeyReserved',
+  { customerId: string; field: 'customerNumber' | 'email' | 'phone' | 'loyaltyCardNumber'; value: string; at: string }
+>;
+export type CustomerKeyReleased = Event<
+  'CustomerKeyReleased',
+  { customerId: string; field: 'customerNumber' | 'email' | 'phone' | 'loyaltyCardNumber'; value: string; at: string }
+>;
+
+export type CustomerKeyEvent = CustomerKeyReserved | CustomerKeyReleased;
 
 export type LoyaltyEvent = PointsAccountEvent | CustomerEvent;
 

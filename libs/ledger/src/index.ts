@@ -6,3 +6,4 @@ export * from './errors';
 export * from './decider';
 export * from './settings';
 export * from './points-account';
+export * from './customer';

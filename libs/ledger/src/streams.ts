@@ -1,6 +1,7 @@
 /** Stream names; ids are validated at the API edge so they never contain ':'. */
 export const POINTS_ACCOUNT_CATEGORY = 'pointsAccount';
 export const CUSTOMER_CATEGORY = 'customer';
+export const CUSTOMER_KEY_CATEGORY = 'customerKey';
 
 export interface AccountKey {
   tenant: string;
@@ -14,6 +15,18 @@ export function pointsAccountStream(key: AccountKey): string {
 
 export function customerStream(tenant: string, customerId: string): string {
   return `${CUSTOMER_CATEGORY}-${tenant}:${customerId}`;
+}
+
+/** The reservation stream of a value unique in a store; e-mail ignores case, as lookups do. */
+export function customerKeyStream(
+  tenant: string,
+  storeCode: string,
+  field: 'customerNumber' | 'email' | 'phone' | 'loyaltyCardNumber',
+  value: string,
+): string {
+  const unique = field === 'email' ? value.toLowerCase() : value;
+  // encoded so a value holding ':' or spaces cannot bleed into the stream name's parts
+  return `${CUSTOMER_KEY_CATEGORY}-${tenant}:${storeCode}:${field}:${encodeURIComponent(unique)}`;
 }
 
 export function parsePointsAccountStream(streamId: string): AccountKey | undefined {

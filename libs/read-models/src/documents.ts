@@ -27,7 +27,7 @@ export interface CollectionSpec {
   /** logical name; also the live table/collection name */
   name: string;
   fields: Readonly<Record<string, FieldType>>;
-  /** every index starts with tenant, storeCode where the collection has them */
+  /** every index starts with tenant, storeCode where the collection has them (tenant-wide lookups: tenant alone) */
   indexes: ReadonlyArray<ReadonlyArray<string>>;
   /**
    * Fields a bulk `updateWhere` owns (guarded by their own position field in MongoDB);
@@ -321,6 +321,11 @@ export const CUSTOMERS: CollectionSpec = {
     ['tenant', 'storeCode', 'emailLc'],
     ['tenant', 'storeCode', 'phone'],
     ['tenant', 'storeCode', 'loyaltyCardNumber'],
+    // lookups in the whole tenant (findInTenant); by customerId that lookup is the primary key's
+    ['tenant', 'customerNumber'],
+    ['tenant', 'emailLc'],
+    ['tenant', 'phone'],
+    ['tenant', 'loyaltyCardNumber'],
   ],
 };
 

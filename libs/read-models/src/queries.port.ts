@@ -99,6 +99,11 @@ export interface CustomersQueries {
   byId(tenant: string, storeCode: string, customerId: string): Promise<CustomerRecord | undefined>;
   /** e-mail matches ignoring case; the others match exactly. First match by customerId when several. */
   findBy(tenant: string, storeCode: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined>;
+  /**
+   * The same match in any store of the tenant, for requests that name no store. Values are unique
+   * per store only, so several stores may match: the first by storeCode, then customerId.
+   */
+  findInTenant(tenant: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined>;
 }
 
 /** A lot as the scheduler and the summary see it: its stored document without the view's bookkeeping. */

@@ -42,7 +42,16 @@ export function errorBody(error: unknown): ErrorBody {
   }
   if (error instanceof LedgerError) {
     const status = error.httpStatus;
-    return { statusCode: status, error: NAMES[status], message: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) };
+    // a refusal about one request field (a taken e-mail, a malformed id) names it as bad input does
+    const field = typeof error.details?.field === 'string' ? error.details.field : undefined;
+    return {
+      statusCode: status,
+      error: NAMES[status],
+      message: error.message,
+      code: error.code,
+      ...(field ? { errors: [{ field, message: error.message }] } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    };
   }
   if (error instanceof IdempotencyKeyReusedError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     const { status, message, code } = problemOf(error);

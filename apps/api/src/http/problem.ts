@@ -60,7 +60,15 @@ export function problemOf(error: unknown): Problem {
     return { status: 400, code: 'validation_failed', message: error.message, fields: [{ field: 'points', message: error.message }] };
   }
   if (error instanceof LedgerError) {
-    return { status: error.httpStatus, code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+    // a refusal about one request field (a taken e-mail, a malformed id) names it as bad input does
+    const field = typeof error.details?.field === 'string' ? error.details.field : undefined;
+    return {
+      status: error.httpStatus,
+      code: error.code,
+      message: error.message,
+      ...(field ? { fields: [{ field, message: error.message, path: [field] }] } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    };
   }
   if (error instanceof IdempotencyKeyReusedError) return { status: 409, code: 'idempotency_key_reused', message: error.message };
   if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {

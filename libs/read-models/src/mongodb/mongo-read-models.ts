@@ -110,6 +110,7 @@ export class MongoReadModels implements ReadModelQueries {
         return doc && toCustomerRecord(doc);
       },
       findBy: (tenant, storeCode, field, value) => this.findCustomer(tenant, storeCode, field, value),
+      findInTenant: (tenant, field, value) => this.findCustomer(tenant, undefined, field, value),
     };
     this.lots = {
       due: async (at, limit) => {
@@ -203,11 +204,19 @@ export class MongoReadModels implements ReadModelQueries {
     return { rows: docs.map((doc) => toTransferRow(fromStored<TransferDocument>(doc, TRANSFERS) as TransferDocument)), total };
   }
 
-  private async findCustomer(tenant: string, storeCode: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined> {
+  /** In one store, or in the whole tenant when storeCode is undefined. */
+  private async findCustomer(tenant: string, storeCode: string | undefined, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined> {
     const customers = await this.collection<CustomerDocument>(customersProjection, CUSTOMERS);
     const column = field === 'email' ? 'emailLc' : field;
     const needle = field === 'email' ? value.toLowerCase() : value;
-    const [doc] = await customers.find({ tenant, storeCode, [column]: needle }).sort({ customerId: 1 }).limit(1).toArray();
+    const filter =
+      storeCode !== undefined
+        ? { tenant, storeCode, [column]: needle }
+        : field === 'customerId'
+          ? { _id: customerDocId(tenant, value) }
+          : { tenant, [column]: needle };
+    const sort: Record<string, 1> = storeCode === undefined ? { storeCode: 1, customerId: 1 } : { customerId: 1 };
+    const [doc] = await customers.find(filter).sort(sort).limit(1).toArray();
     const customer = fromStored<CustomerDocument>(doc ?? null, CUSTOMERS);
     return customer && toCustomerRecord(customer);
   }

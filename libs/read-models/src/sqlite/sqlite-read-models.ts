@@ -135,6 +135,7 @@ export class SqliteReadModels implements ReadModelQueries {
         return doc && toCustomerRecord(doc);
       },
       findBy: async (tenant, storeCode, field, value) => this.findCustomer(tenant, storeCode, field, value),
+      findInTenant: async (tenant, field, value) => this.findCustomer(tenant, undefined, field, value),
     };
     this.lots = {
       due: async (at, limit) =>
@@ -291,12 +292,17 @@ export class SqliteReadModels implements ReadModelQueries {
     return statement;
   }
 
-  private findCustomer(tenant: string, storeCode: string, field: CustomerLookupField, value: string): CustomerRecord | undefined {
+  /** In one store, or in the whole tenant when storeCode is undefined. */
+  private findCustomer(tenant: string, storeCode: string | undefined, field: CustomerLookupField, value: string): CustomerRecord | undefined {
     const column = field === 'email' ? 'emailLc' : field;
     const needle = field === 'email' ? value.toLowerCase() : value;
-    const doc = this
-      .statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`)
-      .get(tenant, storeCode, needle) as CustomerDocument | undefined;
+    const doc = (
+      storeCode !== undefined
+        ? this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND ${q(column)} = ? ORDER BY customerId LIMIT 1`).get(tenant, storeCode, needle)
+        : field === 'customerId'
+          ? this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE id = ?`).get(customerDocId(tenant, value))
+          : this.statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND ${q(column)} = ? ORDER BY storeCode, customerId LIMIT 1`).get(tenant, needle)
+    ) as CustomerDocument | undefined;
     return doc && toCustomerRecord(doc);
   }
 }

@@ -1,11 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentStore, CustomerAccess, CustomerNotFoundException, RequireScopes } from '@app/auth';
+import { CurrentStore, CustomerAccess, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { ProgressTracker, READ_MODELS } from '@app/engine';
-import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
+import { CustomerRegistry, Customers } from '@app/engine';
+import { PROFILE_FIELDS, type ProfileField, type UniqueCustomerField } from '@app/ledger';
 import { RequestValidationError } from '../../http/validation';
-import { CustomerRegistry, PROFILE_FIELDS, ProfileChange, ProfileField } from './customer-registry.service';
 import {
   CustomerCreatedResponse,
   CustomerLookupQuery,
@@ -18,7 +17,7 @@ import {
 import { CustomerIdParam } from './params.dto';
 import { IdempotentCommands } from '../../http/command-context';
 
-const LOOKUP_FIELDS: ReadonlyArray<CustomerLookupField & keyof CustomerLookupQuery> = ['email', 'phone', 'customerNumber', 'loyaltyCardNumber'];
+const LOOKUP_FIELDS: ReadonlyArray<UniqueCustomerField & keyof CustomerLookupQuery> = ['email', 'phone', 'customerNumber', 'loyaltyCardNumber'];
 
 /** Customers of a store: register, read, change, look up. Changes reach the customer's transfer rows through projections. */
 @ApiTags('Open Loyalty: customers')
@@ -28,8 +27,7 @@ const LOOKUP_FIELDS: ReadonlyArray<CustomerLookupField & keyof CustomerLookupQue
 export class CustomersController {
   constructor(
     private readonly registry: CustomerRegistry,
-    private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
+    private readonly customers: Customers,
   ) {}
 
   @Post()
@@ -44,7 +42,7 @@ export class CustomersController {
       const value = body[field];
       if (typeof value === 'string') profile[field] = value;
     }
-    const customerId = await this.registry.register(store.tenant, store.storeCode, body.customerId, profile);
+    const customerId = await this.registry.register(store, body.customerId, profile);
     return { customerId };
   }
 
@@ -58,8 +56,7 @@ export class CustomersController {
       const message = given.length ? `give only one of ${given.join(', ')}` : `give one of ${LOOKUP_FIELDS.join(', ')}`;
       throw new RequestValidationError((given.length ? given : LOOKUP_FIELDS).map((field) => ({ field, message })));
     }
-    await this.progress.caughtUp();
-    const found = await this.views.customers.findBy(store.tenant, store.storeCode, given[0], query[given[0]] as string);
+    const found = await this.customers.lookup(store, given[0], query[given[0]] as string);
     return { customers: found ? [toCustomerView(found)] : [], total: found ? 1 : 0 };
   }
 
@@ -69,7 +66,7 @@ export class CustomersController {
   @ApiOperation({ summary: "A customer's profile" })
   @ApiOkResponse({ type: CustomerView })
   async get(@CurrentStore() store: StoreRecord, @Param() params: CustomerIdParam): Promise<CustomerView> {
-    return this.view(store, params.customerId);
+    return toCustomerView(await this.customers.get(store, params.customerId));
   }
 
   @Patch(':customerId')
@@ -78,18 +75,9 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerView })
   @ApiConflictResponse({ description: 'a unique field is taken by another customer of the store' })
   async update(@CurrentStore() store: StoreRecord, @Param() params: CustomerIdParam, @Body() body: UpdateCustomerRequest): Promise<CustomerView> {
-    const current = await this.registry.load(store.tenant, params.customerId);
-    if (!current || current.storeCode !== store.storeCode) throw new CustomerNotFoundException(params.customerId);
-    const change: ProfileChange = {};
+    const change: Partial<Record<ProfileField, string | null>> = {};
     for (const field of PROFILE_FIELDS) if (body[field] !== undefined) change[field] = body[field];
-    await this.registry.update(store.tenant, current, change);
-    return this.view(store, params.customerId);
-  }
-
-  private async view(store: StoreRecord, customerId: string): Promise<CustomerView> {
-    await this.progress.caughtUp();
-    const record = await this.views.customers.byId(store.tenant, store.storeCode, customerId);
-    if (!record) throw new CustomerNotFoundException(customerId);
-    return toCustomerView(record);
+    await this.registry.update(store, params.customerId, change);
+    return toCustomerView(await this.customers.get(store, params.customerId));
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { CustomerPointsController } from './customer-points.controller';
-import { CustomerRegistry } from './customer-registry.service';
 import { CustomersController } from './customers.controller';
 import { MultipartRegistration, PointsImportController } from './points-import.controller';
 import { PointsImportService } from './points-import.service';
@@ -18,6 +17,6 @@ import { TransferQueriesController } from './transfer-queries.controller';
     CustomerPointsController,
     StoreSettingsController,
   ],
-  providers: [CustomerRegistry, PointsImportService, MultipartRegistration],
+  providers: [PointsImportService, MultipartRegistration],
 })
 export class OpenLoyaltyModule {}

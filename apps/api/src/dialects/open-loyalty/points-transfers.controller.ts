@@ -1,12 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentStore, CustomerAccess, Principal, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { PointsService, ProgressTracker, READ_MODELS } from '@app/engine';
+import { CustomerResolver, PointsService } from '@app/engine';
 import { formatPoints, parsePoints } from '@app/ledger';
-import type { ReadModelQueries } from '@app/read-models';
-import { CustomerNotFoundException } from '@app/auth';
 import { AddTransferRequest, P2PRequest, TransferCreatedResponse, TransferRequest } from './transfer.dto';
 import { TransferIdParam } from './params.dto';
 import { RequestValidationError } from '../../http/validation';
@@ -22,8 +20,7 @@ const store = (record: StoreRecord) => ({ tenant: record.tenant, storeCode: reco
 export class PointsTransfersController {
   constructor(
     private readonly points: PointsService,
-    private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
+    private readonly customers: CustomerResolver,
   ) {}
 
   @Post('points/transfer/add')
@@ -120,24 +117,10 @@ export class PointsTransfersController {
   }
 
   private async transfer(record: StoreRecord, sender: string, receiver: string, points: string | number, comment?: string) {
-    const senderId = await this.resolveCustomer(record, sender);
-    const receiverId = await this.resolveCustomer(record, receiver);
+    // "email/phone or uuid of customer", as the seed has it
+    const senderId = await this.customers.resolveReference(record, sender);
+    const receiverId = await this.customers.resolveReference(record, receiver);
     const { transferId } = await this.points.transferPoints(store(record), senderId, receiverId, parsePoints(points), comment);
     return { pointsTransferId: transferId };
-  }
-
-  /** "email/phone or uuid of customer", as the seed has it. */
-  private async resolveCustomer(record: StoreRecord, reference: string): Promise<string> {
-    await this.progress.caughtUp();
-    const { tenant, storeCode } = record;
-    const byId = await this.views.customers.byId(tenant, storeCode, reference);
-    if (byId) return byId.customerId;
-    const found =
-      (reference.includes('@') ? await this.views.customers.findBy(tenant, storeCode, 'email', reference) : undefined) ??
-      (await this.views.customers.findBy(tenant, storeCode, 'phone', reference));
-    if (found) return found.customerId;
-    // an id never registered still names an account (accounts open on first credit)
-    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(reference)) return reference;
-    throw new CustomerNotFoundException(reference);
   }
 }

@@ -1,0 +1,3 @@
+export * from './customer-registry';
+export * from './customers';
+export * from './customer-resolver';
