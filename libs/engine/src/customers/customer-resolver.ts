@@ -40,7 +40,7 @@ export class CustomerResolver {
     if (reference.by === 'id') return wellFormedId(reference.value);
     await this.progress.caughtUp();
     const found = await this.views.customers.findBy(store.tenant, store.storeCode, reference.by, reference.value);
-    if (!found) throw notFound(reference.value);
+    if (!found) throw new LedgerError('customer_not_found', `no customer with ${reference.by} ${reference.value} in store ${store.storeCode}`, { [reference.by]: reference.value });
     return found.customerId;
   }
 
@@ -69,7 +69,9 @@ export class CustomerResolver {
 }
 
 function wellFormedId(id: string): string {
-  if (!CUSTOMER_ID_PATTERN.test(id)) throw new LedgerError('invalid_customer_id', `customer id ${JSON.stringify(id)} is malformed`, { field: 'customerId' });
+  if (!CUSTOMER_ID_PATTERN.test(id)) {
+    throw new LedgerError('invalid_customer_id', `customerId ${JSON.stringify(id)} must be 1-128 letters, digits or . _ @ + - (starting with a letter or digit)`, { field: 'customerId' });
+  }
   return id;
 }
 

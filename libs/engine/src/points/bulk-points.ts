@@ -1,16 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Hundredths, isLedgerError, LotDateOverrides } from '@app/ledger';
-import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
+import { CustomerReference, CustomerResolver } from '../customers/customer-resolver';
 import { ProgressTracker } from '../progress-tracker';
 import { currentContext, runInContext } from '../request-context';
-import { READ_MODELS } from '../tokens';
 import { PointsService, StoreRef, TransferDetails } from './points.service';
-
-/** How a bulk item names its customer. */
-export interface BulkCustomer {
-  by: CustomerLookupField | 'id';
-  value: string;
-}
 
 export type BulkOperation =
   | { type: 'add'; points: Hundredths; details?: TransferDetails & LotDateOverrides }
@@ -19,7 +12,7 @@ export type BulkOperation =
   | { type: 'reset' };
 
 export interface BulkItem {
-  customer: BulkCustomer;
+  customer: CustomerReference;
   operation: BulkOperation;
 }
 
@@ -47,8 +40,6 @@ export interface BulkOptions {
   itemScope?: string;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
-
 /**
  * Many points operations in one request (an XML import, Salla's bulk route): one result per item, in
  * item order. Each item is one ledger command, so each account changes all or nothing; a refusal
@@ -61,7 +52,7 @@ export class BulkPoints {
   constructor(
     private readonly points: PointsService,
     private readonly progress: ProgressTracker,
-    @Inject(READ_MODELS) private readonly views: ReadModelQueries,
+    private readonly customers: CustomerResolver,
   ) {}
 
   async apply(
@@ -99,7 +90,7 @@ export class BulkPoints {
   /** Runs a batch; items for the same customer (however they name it) run one after another, in order. */
   private async applyBatch(store: StoreRef, batch: ReadonlyArray<BulkItem | RefusedBulkItem>, firstIndex: number, itemScope: string): Promise<BulkResult[]> {
     const results: BulkResult[] = new Array(batch.length);
-    const customers = await Promise.all(batch.map((item) => ('refused' in item ? undefined : this.resolve(store, item.customer))));
+    const customers = await Promise.all(batch.map((item) => ('refused' in item ? undefined : this.resolveCustomer(store, item.customer))));
     const lanes = new Map<string, number[]>();
     batch.forEach((item, i) => {
       const customer = customers[i];
@@ -143,12 +134,13 @@ export class BulkPoints {
     return runInContext({ ...context, ...(context.idempotencyScope ? { idempotencyScope: `${context.idempotencyScope}/${itemScope}` } : {}) }, work);
   }
 
-  private async resolve(store: StoreRef, { by, value }: BulkCustomer): Promise<string | BulkResult> {
-    if (by === 'id' || by === 'customerId') {
-      if (!ID_PATTERN.test(value)) return { status: 'refused', code: 'invalid_customer', message: 'customerId must be 1-128 letters, digits or . _ @ + -' };
-      return value;
+  /** The customer's id by the resolver's one rule, or the item's refusal when it names none. */
+  private async resolveCustomer(store: StoreRef, reference: CustomerReference): Promise<string | BulkResult> {
+    try {
+      return await this.customers.resolve(store, reference);
+    } catch (error) {
+      if (isLedgerError(error)) return { status: 'refused', code: error.code, message: error.message };
+      throw error;
     }
-    const found = await this.views.customers.findBy(store.tenant, store.storeCode, by, value);
-    return found ? found.customerId : { status: 'refused', code: 'customer_not_found', message: `no customer with ${by} ${value} in store ${store.storeCode}` };
   }
 }

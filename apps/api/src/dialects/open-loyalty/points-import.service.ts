@@ -9,7 +9,7 @@ import { Transform, Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { BulkItem, BulkOperation, BulkPoints, BulkResult, RefusedBulkItem, StreamedBody } from '@app/engine';
-import type { CustomerLookupField } from '@app/engine';
+import type { CustomerReference } from '@app/engine';
 import { InvalidPointsError, parsePoints } from '@app/ledger';
 import type { StoreRecord } from '@app/auth';
 import { ImportedTransferItem, PointsTransferXmlReader } from './points-import.xml';
@@ -28,9 +28,9 @@ export interface ImportResult {
   totalFailed: number;
 }
 
-/** Where an item names its customer, in the order they are tried, and the customers-view field each one matches. */
-const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, field: CustomerLookupField]> = [
-  ['customerId', 'customerId'],
+/** Where an item names its customer, in the order they are tried, and what each one is. */
+const CUSTOMER_REFERENCES: ReadonlyArray<[element: string, by: CustomerReference['by']]> = [
+  ['customerId', 'id'],
   ['customerEmail', 'email'],
   ['customerPhoneNumber', 'phone'],
   ['customerLoyaltyCardNumber', 'loyaltyCardNumber'],
@@ -196,7 +196,7 @@ function importResult(identifier: string, result: BulkResult): ImportItemResult 
     : { status: 'failed', identifier, message: result.message };
 }
 
-function customerReference(item: ImportedTransferItem): [CustomerLookupField, string] | undefined {
+function customerReference(item: ImportedTransferItem): [CustomerReference['by'], string] | undefined {
   for (const [element, field] of CUSTOMER_REFERENCES) {
     const value = item.fields[element];
     if (value) return [field, value];
