@@ -194,7 +194,12 @@ export class PostgresEventStore implements EventStore {
     try {
       await client.query('BEGIN');
       await client.query(lockSchemaCreation(this.schema));
-      for (const statement of schemaStatements(this.schema)) await client.query(statement);
+      // all of it is made in one transaction, so the table stands for the whole; re-running the DDL on a live
+      // schema would lock the position sequence and the table against appends in flight (and deadlock with them)
+      const { rows } = await client.query<{ events: string | null }>(`SELECT to_regclass('${this.schema}.events') AS events`);
+      if (rows[0].events === null) {
+        for (const statement of schemaStatements(this.schema)) await client.query(statement);
+      }
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
