@@ -133,6 +133,31 @@ describeWithServer('PostgresEventStore on a real server', databaseUrl, 'DATABASE
     expect(next.value).toEqual([expect.objectContaining({ position: appended.position })]);
   });
 
+  it('listens again when its listening connection is lost, and misses nothing appended meanwhile', async () => {
+    const listening = openStore({ pollIntervalMs: 60_000 });
+    const appending = openStore();
+    const iterator = listening.subscribeToAll({ after: await listening.headPosition() })[Symbol.asyncIterator]();
+    const first = iterator.next();
+    const before = await appending.appendToStream(account(), [pointsAdded(1)], { expectedRevision: 'no_stream' });
+    expect((await first).value).toEqual([expect.objectContaining({ position: before.position })]);
+    const listenerQuery = `LISTEN ${schema}_events_appended`;
+
+    const terminated = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [listenerQuery]);
+    expect(terminated.rowCount).toBe(1);
+    const during = await appending.appendToStream(account(), [pointsAdded(2)], { expectedRevision: 'no_stream' });
+    const second = await iterator.next();
+    await until(
+      async () => Number((await admin.query(`SELECT count(*) FROM pg_stat_activity WHERE query = $1`, [listenerQuery])).rows[0].count) === 1,
+      'a new listening connection',
+    );
+    const waiting = iterator.next();
+    const after = await appending.appendToStream(account(), [pointsAdded(3)], { expectedRevision: 'no_stream' });
+
+    // the 60 s poll never fires within the test's time: the notification on the new connection delivers
+    expect(second.value).toEqual([expect.objectContaining({ position: during.position })]);
+    expect((await waiting).value).toEqual([expect.objectContaining({ position: after.position })]);
+  }, 20_000);
+
   it('delivers many concurrent appends to different accounts exactly once and in position order', async () => {
     const store = openStore();
     const head = await store.headPosition();

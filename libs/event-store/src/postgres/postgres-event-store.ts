@@ -157,11 +157,7 @@ export class PostgresEventStore implements EventStore {
       batchSize: options.batchSize ?? this.defaultBatchSize,
       pollIntervalMs: this.pollIntervalMs,
       signal: this.signal,
-      // LISTEN is in place before the first read: nothing committed after that read goes unnoticed
-      start: async () => {
-        await this.ready();
-        await this.listen();
-      },
+      listen: () => this.listen(),
       readAfter: (after, maxCount) => this.readAllAfter(after, maxCount),
       onClose: (closed) => this.subscriptions.delete(closed),
     });
@@ -209,7 +205,9 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /** Schema ready and LISTEN in place (again, if its connection was lost). */
   private async listen(): Promise<void> {
+    await this.ready();
     if (this.closed) return;
     this.listener ??= this.openListener().catch((error: unknown) => {
       this.listener = undefined;
@@ -221,8 +219,8 @@ export class PostgresEventStore implements EventStore {
   private async openListener(): Promise<Client> {
     const client = new Client({ connectionString: this.options.connectionString });
     const lost = (): void => {
-      // the next subscription that waits opens a new one; the safety poll covers the gap
-      if (this.listener !== undefined) this.listener = undefined;
+      // woken subscriptions LISTEN again on a new connection before they read, so nothing committed meanwhile is missed
+      this.listener = undefined;
       client.end().catch(() => undefined);
       this.signal.notify();
     };

@@ -30,8 +30,8 @@ export interface PostgresSubscriptionSource {
   /** safety net should a notification be lost with the listening connection */
   pollIntervalMs: number;
   signal: AppendSignal;
-  /** schema ready and LISTEN in place */
-  start(): Promise<void>;
+  /** schema ready and LISTEN in place; reopens a lost listening connection */
+  listen(): Promise<void>;
   readAfter(after: GlobalPosition, maxCount: number): Promise<StoredEvent[]>;
   onClose(subscription: PostgresSubscription): void;
 }
@@ -67,8 +67,9 @@ export class PostgresSubscription implements EventSubscription {
 
   private async *deliver(): AsyncGenerator<StoredEvent[]> {
     try {
-      await this.source.start();
       while (!this.closed) {
+        // LISTEN before every read: an append committed after the read cannot go unnoticed
+        await this.source.listen();
         const seen = this.source.signal.generation;
         const batch = await this.source.readAfter(this.position, this.source.batchSize);
         if (this.closed) break;
