@@ -181,6 +181,20 @@ describeWithServer('PostgresEventStore on a real server', databaseUrl, 'DATABASE
     expect(delivered.map((event) => event.id)).toEqual(stored.map((event) => event.id));
   });
 
+  it('lands every one of many concurrent appends with any to one account, each at its own revision', async () => {
+    const streamId = account();
+    const writers = [openStore(), openStore()];
+
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => writers[index % 2].appendToStream(streamId, [pointsAdded(index)], { expectedRevision: 'any' })),
+    );
+
+    expect(results.map((result) => result.nextExpectedRevision).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+    const stored = await writers[0].readStream(streamId);
+    expect(stored.map((event) => event.revision)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+    expect(stored.map((event) => event.position)).toEqual([...stored.map((event) => event.position)].sort((a, b) => a - b));
+  });
+
   it('keeps schemas apart: a store sees only the events of its own schema', async () => {
     const mine = openStore();
     const other = openStore({ schema: `${schema}_other` });

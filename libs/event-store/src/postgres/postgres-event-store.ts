@@ -50,7 +50,6 @@ interface StoredTip {
 const DEFAULT_SCHEMA = 'loyalty';
 const DEFAULT_POLL_INTERVAL_MS = 2_000;
 const DEFAULT_BATCH_SIZE = 500;
-/** a unique constraint hit by a concurrent append: start the append over, it then sees that append */
 const UNIQUE_VIOLATION = '23505';
 const MAX_ATTEMPTS = 5;
 
@@ -117,16 +116,21 @@ export class PostgresEventStore implements EventStore {
     await this.ready();
     for (let attempt = 1; ; attempt += 1) {
       const client = await this.pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
+        // appends to one stream take turns (any replica), so the tip read below is still the tip at insert
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.schema}/${streamId}`]);
         const result = await this.appendNow(client, streamId, rows, expected);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // a connection that cannot even roll back is dropped, not handed to the next caller
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        // only a writer that skips the stream lock can collide on a unique constraint: start over, it then sees that write
         if (!(error instanceof DatabaseError && error.code === UNIQUE_VIOLATION) || attempt === MAX_ATTEMPTS) throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     }
   }
@@ -268,7 +272,6 @@ export class PostgresEventStore implements EventStore {
     const fromRevision = (tip?.revision ?? -1) + 1;
     if (events.length === 0) return { nextExpectedRevision: fromRevision - 1, position: tip ? Number(tip.position) : START };
 
-    // A concurrent append at the same revision or with the same ids fails here on a unique constraint and is retried.
     const { rows: inserted } = await client.query<{ position: string }>(
       `INSERT INTO ${this.schema}.events (stream_id, revision, event_id, type, data, metadata, recorded_at)
        SELECT $1, $2::integer + batch.ordinality::integer - 1, batch.event_id, batch.type, batch.data::json, batch.metadata::json, $7
