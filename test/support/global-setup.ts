@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { startFerretDb } from './ferretdb';
+import { RunningFerretDb, startFerretDb } from './ferretdb';
 import { findPostgresBin, startPostgres } from './postgres';
 
 function hasGo(): boolean {
@@ -14,7 +14,13 @@ function hasGo(): boolean {
 /** Starts the servers the suites need for this run (each only when the caller did not name one). */
 export default async function globalSetup(): Promise<void> {
   await startMongoDb();
-  await startPostgresServer();
+  try {
+    await startPostgresServer();
+  } catch (error) {
+    // jest runs no teardown after a failed setup: stop what was started
+    await (globalThis as { __ferretdb__?: RunningFerretDb }).__ferretdb__?.stop();
+    throw error;
+  }
 }
 
 /**

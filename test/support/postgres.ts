@@ -44,21 +44,25 @@ export async function startPostgres(bin: string): Promise<RunningPostgres> {
   const data = join(dir, 'data');
   const port = await freePort();
   const user = owner ? 'postgres' : userInfo().username;
-  runAsOwner(join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
-  // loopback TCP only, the unix socket in our folder (not /var/run/postgresql, which may be absent or taken)
-  writeFileSync(
-    join(data, 'postgresql.auto.conf'),
-    [`listen_addresses = '127.0.0.1'`, `port = ${port}`, `unix_socket_directories = '${dir}'`, 'fsync = off', 'max_connections = 200', ''].join('\n'),
-  );
-  if (owner) chownSync(join(data, 'postgresql.auto.conf'), owner.uid, owner.gid);
+  let started = false;
   const stop = async (): Promise<void> => {
     try {
-      runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+      if (started) runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
   try {
+    runAsOwner(join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
+    // loopback TCP only, the unix socket in our folder (not /var/run/postgresql, which may be absent or taken);
+    // fsync off spares the shared disk: a throwaway cluster, and commit order and visibility do not depend on it
+    writeFileSync(
+      join(data, 'postgresql.auto.conf'),
+      [`listen_addresses = '127.0.0.1'`, `port = ${port}`, `unix_socket_directories = '${dir}'`, 'fsync = off', 'max_connections = 200', ''].join('\n'),
+    );
+    if (owner) chownSync(join(data, 'postgresql.auto.conf'), owner.uid, owner.gid);
+    // set first: a start that timed out may still leave a postmaster to stop
+    started = true;
     runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
     const admin = new Client({ host: '127.0.0.1', port, user, database: 'postgres' });
     await admin.connect();
