@@ -15,8 +15,10 @@ import {
   StoredEvent,
   WrongExpectedRevisionError,
   openSqlite,
+  PostgresEventStore,
 } from '@app/event-store';
-import { describeWithServer, eventStoreDbConnectionString } from '../support/servers';
+import { Client } from 'pg';
+import { databaseUrl, describeWithServer, eventStoreDbConnectionString } from '../support/servers';
 
 /**
  * One contract, every adapter whose server is reachable. Streams are unique per test and
@@ -392,5 +394,23 @@ describeWithServer('EventStore contract: EventStoreDB', eventStoreDbConnectionSt
   eventStoreContract(async () => {
     const store = new EventStoreDbEventStore(eventStoreDbConnectionString as string);
     return { store, dispose: () => store.close() };
+  });
+});
+
+describeWithServer('EventStore contract: PostgreSQL', databaseUrl, 'DATABASE_URL', () => {
+  // a fresh schema per test: the adapter creates its tables in it on first use
+  eventStoreContract(async () => {
+    const schema = `contract_${randomUUID().replace(/-/g, '')}`;
+    const store = new PostgresEventStore({ connectionString: databaseUrl as string, schema });
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        const admin = new Client({ connectionString: databaseUrl });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      },
+    };
   });
 });

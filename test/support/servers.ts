@@ -4,6 +4,7 @@
  */
 export const mongoUri = process.env.MONGODB_URI;
 export const eventStoreDbConnectionString = process.env.EVENTSTORE_CONNECTION_STRING;
+export const databaseUrl = process.env.DATABASE_URL;
 
 export function announceSkip(suite: string, why: string): void {
   // eslint-disable-next-line no-console

@@ -1,14 +1,25 @@
 import { resolve } from 'node:path';
+import { validatePostgresSchema } from '@app/event-store';
 
 export type Profile = 'embedded' | 'distributed';
+/** where the distributed profile keeps its events */
+export type DistributedEventStore = 'eventstoredb' | 'postgres';
+const DISTRIBUTED_EVENT_STORES: readonly DistributedEventStore[] = ['eventstoredb', 'postgres'];
 
 export interface EngineConfig {
   profile: Profile;
   /** embedded: folder of the SQLite file */
   dataDir: string;
   sqlitePath: string;
-  /** distributed */
+  /** distributed: which event store (LOYALTY_EVENT_STORE); eventstoredb unless told otherwise */
+  eventStore: DistributedEventStore;
+  /** distributed on EventStoreDB */
   eventStoreConnectionString?: string;
+  /** distributed on PostgreSQL: postgres://user:password@host:port/database */
+  databaseUrl?: string;
+  /** distributed on PostgreSQL: schema of the events table, created on first start */
+  postgresSchema: string;
+  /** distributed */
   mongoUri?: string;
   mongoDatabase: string;
   host: string;
@@ -47,12 +58,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   if (profile !== 'embedded' && profile !== 'distributed') {
     throw new ConfigError(`LOYALTY_PROFILE must be "embedded" or "distributed", got "${profile}"`);
   }
+  const eventStore = (env.LOYALTY_EVENT_STORE || 'eventstoredb') as DistributedEventStore;
+  if (!DISTRIBUTED_EVENT_STORES.includes(eventStore)) {
+    throw new ConfigError(`LOYALTY_EVENT_STORE must be "eventstoredb" or "postgres", got "${eventStore}"`);
+  }
+  if (profile === 'embedded' && env.LOYALTY_EVENT_STORE) {
+    throw new ConfigError('LOYALTY_EVENT_STORE applies to the distributed profile; the embedded profile keeps its events in its SQLite file');
+  }
   const dataDir = resolve(env.LOYALTY_DATA_DIR ?? 'data');
   const config: EngineConfig = {
     profile,
     dataDir,
     sqlitePath: env.LOYALTY_SQLITE_PATH ? resolve(env.LOYALTY_SQLITE_PATH) : resolve(dataDir, 'loyalty.db'),
+    eventStore,
     eventStoreConnectionString: env.EVENTSTORE_CONNECTION_STRING,
+    databaseUrl: env.DATABASE_URL,
+    postgresSchema: env.LOYALTY_POSTGRES_SCHEMA || 'loyalty',
     mongoUri: env.MONGODB_URI,
     mongoDatabase: env.MONGODB_DATABASE ?? 'loyalty',
     host: env.HOST ?? '127.0.0.1',
@@ -63,8 +84,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
   };
   if (profile === 'distributed') {
-    if (!config.eventStoreConnectionString) throw new ConfigError('the distributed profile needs EVENTSTORE_CONNECTION_STRING');
+    if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
+      throw new ConfigError('the distributed profile on EventStoreDB needs EVENTSTORE_CONNECTION_STRING (or LOYALTY_EVENT_STORE=postgres with DATABASE_URL)');
+    }
+    if (eventStore === 'postgres') checkPostgres(config);
     if (!config.mongoUri) throw new ConfigError('the distributed profile needs MONGODB_URI');
   }
   return config;
+}
+
+function checkPostgres(config: EngineConfig): void {
+  if (!config.databaseUrl) {
+    throw new ConfigError('the distributed profile on PostgreSQL (LOYALTY_EVENT_STORE=postgres) needs DATABASE_URL, e.g. postgres://loyalty:secret@db:5432/loyalty');
+  }
+  let protocol: string;
+  try {
+    protocol = new URL(config.databaseUrl).protocol;
+  } catch {
+    // the URL itself is not repeated: it may hold a password
+    throw new ConfigError('DATABASE_URL is not a URL; expected postgres://user:password@host:port/database');
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got ${protocol}//`);
+  }
+  try {
+    validatePostgresSchema(config.postgresSchema);
+  } catch (error) {
+    throw new ConfigError(`LOYALTY_POSTGRES_SCHEMA: ${(error as Error).message}`);
+  }
 }

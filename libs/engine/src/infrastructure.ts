@@ -1,4 +1,4 @@
-import { EventStore, EventStoreDbEventStore, openSqlite, SqliteEventStore } from '@app/event-store';
+import { EventStore, EventStoreDbEventStore, openSqlite, PostgresEventStore, SqliteEventStore } from '@app/event-store';
 import type { SqliteDatabase } from '@app/event-store';
 import {
   MongoProjectionStore,
@@ -49,7 +49,7 @@ export async function openInfrastructure(config: EngineConfig): Promise<Infrastr
   }
   const client = await MongoClient.connect(config.mongoUri as string);
   const mongo = client.db(config.mongoDatabase);
-  const eventStore = new EventStoreDbEventStore(config.eventStoreConnectionString as string);
+  const eventStore = openDistributedEventStore(config);
   const projectionStore = new MongoProjectionStore(mongo);
   const runner = new ProjectionRunner(eventStore, projectionStore);
   await runner.prepare();
@@ -66,4 +66,12 @@ export async function openInfrastructure(config: EngineConfig): Promise<Infrastr
       await client.close();
     },
   };
+}
+
+/** The distributed profile's event store, beside MongoDB read models: EventStoreDB or PostgreSQL. */
+function openDistributedEventStore(config: EngineConfig): EventStore {
+  if (config.eventStore === 'postgres') {
+    return new PostgresEventStore({ connectionString: config.databaseUrl as string, schema: config.postgresSchema });
+  }
+  return new EventStoreDbEventStore(config.eventStoreConnectionString as string);
 }

@@ -1,6 +1,6 @@
 /**
- * The event store port. Adapters: SQLite (embedded profile) and EventStoreDB (distributed).
- * Both are proven by the same contract suite in test/contract.
+ * The event store port. Adapters: SQLite (embedded profile), EventStoreDB and PostgreSQL (distributed).
+ * All are proven by the same contract suite in test/contract.
  */
 
 /** What an append expects of the stream: absent, anything, or exactly this revision (0-based). */

@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from './config';
+
+const distributed = { LOYALTY_PROFILE: 'distributed', MONGODB_URI: 'mongodb://127.0.0.1:27017/' };
+
+describe('loadConfig: the distributed profile event store', () => {
+  it('stays on EventStoreDB when LOYALTY_EVENT_STORE is not set', () => {
+    const config = loadConfig({ ...distributed, EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:2113?tls=false' });
+
+    expect(config.eventStore).toBe('eventstoredb');
+  });
+
+  it('takes PostgreSQL from LOYALTY_EVENT_STORE=postgres and DATABASE_URL, in the loyalty schema unless told otherwise', () => {
+    const config = loadConfig({ ...distributed, LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://loyalty:secret@db:5432/loyalty' });
+
+    expect(config).toMatchObject({ eventStore: 'postgres', databaseUrl: 'postgres://loyalty:secret@db:5432/loyalty', postgresSchema: 'loyalty' });
+  });
+
+  it.each([
+    [{ LOYALTY_EVENT_STORE: 'mysql' }, 'LOYALTY_EVENT_STORE must be "eventstoredb" or "postgres", got "mysql"'],
+    [{ LOYALTY_EVENT_STORE: 'postgres' }, 'needs DATABASE_URL'],
+    [{ LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'db:5432' }, 'DATABASE_URL must start with postgres:// or postgresql://, got db://'],
+    [{ LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a URL'],
+    [{ LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://db/loyalty', LOYALTY_POSTGRES_SCHEMA: 'Loyalty-1' }, 'LOYALTY_POSTGRES_SCHEMA'],
+    [{}, 'needs EVENTSTORE_CONNECTION_STRING (or LOYALTY_EVENT_STORE=postgres with DATABASE_URL)'],
+  ])('refuses %j with a ConfigError naming the variable', (env, message) => {
+    expect(() => loadConfig({ ...distributed, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...distributed, ...env })).toThrow(message);
+  });
+
+  it('does not repeat a DATABASE_URL it cannot parse, since it may hold a password', () => {
+    expect(() => loadConfig({ ...distributed, LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'user:s3cret@@db' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('s3cret') }),
+    );
+  });
+
+  it('refuses LOYALTY_EVENT_STORE in the embedded profile, whose events live in SQLite', () => {
+    expect(() => loadConfig({ LOYALTY_EVENT_STORE: 'postgres' })).toThrow(ConfigError);
+  });
+});
