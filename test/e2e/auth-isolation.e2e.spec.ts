@@ -3,7 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { ClientService, SCOPES, Scope } from '@app/auth';
-import { CUSTOMER_ACCESS, CustomerAccessRule, DEFAULT_CUSTOMER_ACCESS, REQUIRED_SCOPES } from '@app/auth/http/access-rule';
+import { CUSTOMER_ACCESS, CustomerAccessRule, DEFAULT_CUSTOMER_ACCESS, PUBLIC_ROUTE, REQUIRED_SCOPES } from '@app/auth/http/access-rule';
 import { ManualClock } from '@app/ledger';
 import { startTestEngine, TestEngine } from '../support/engine';
 
@@ -14,9 +14,15 @@ interface Route {
   customers: CustomerAccessRule;
 }
 
-/** Every protected route the app serves, read from Nest's own route metadata: a new route is covered by itself. */
-function protectedRoutes(engine: TestEngine): Route[] {
+/**
+ * Every route the app serves, read from Nest's own route metadata, so a new route is covered by itself:
+ * the protected ones (@RequireScopes), and those that declare themselves public (@PublicRoute) with why.
+ * A route with neither is an unguarded route nobody decided on; `unguarded` names it and the walk fails.
+ */
+function routesOf(engine: TestEngine): { routes: Route[]; unguarded: string[]; publicRoutes: string[] } {
   const routes: Route[] = [];
+  const unguarded: string[] = [];
+  const publicRoutes: string[] = [];
   for (const module of engine.app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
       const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
@@ -26,20 +32,27 @@ function protectedRoutes(engine: TestEngine): Route[] {
         const handler = controller.prototype[name] as object;
         if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
         const scopes = (Reflect.getMetadata(REQUIRED_SCOPES, handler) ?? Reflect.getMetadata(REQUIRED_SCOPES, controller)) as Scope[] | undefined;
-        if (!scopes) continue;
-        const customers = (Reflect.getMetadata(CUSTOMER_ACCESS, handler) ?? Reflect.getMetadata(CUSTOMER_ACCESS, controller) ?? DEFAULT_CUSTOMER_ACCESS) as CustomerAccessRule;
         const path = `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')].filter(Boolean).join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-        routes.push({ method: RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number], path, scopes, customers });
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+        if (!scopes) {
+          const isPublic = Reflect.getMetadata(PUBLIC_ROUTE, handler) ?? Reflect.getMetadata(PUBLIC_ROUTE, controller);
+          (isPublic ? publicRoutes : unguarded).push(`${method} ${path}`);
+          continue;
+        }
+        const customers = (Reflect.getMetadata(CUSTOMER_ACCESS, handler) ?? Reflect.getMetadata(CUSTOMER_ACCESS, controller) ?? DEFAULT_CUSTOMER_ACCESS) as CustomerAccessRule;
+        routes.push({ method, path, scopes, customers });
       }
     }
   }
-  return routes;
+  return { routes, unguarded, publicRoutes };
 }
 
 describe('every protected route refuses callers it must refuse, and nothing changes', () => {
   const clock = new ManualClock('2026-06-01T12:00:00.000Z');
   let engine: TestEngine;
   let routes: Route[];
+  let unguarded: string[];
+  let publicRoutes: string[];
   const victim: string = randomUUID();
   let victimTransfer: string;
 
@@ -62,11 +75,16 @@ describe('every protected route refuses callers it must refuse, and nothing chan
 
   beforeAll(async () => {
     engine = await startTestEngine({ clock });
-    routes = protectedRoutes(engine);
+    ({ routes, unguarded, publicRoutes } = routesOf(engine));
     const added = await engine.http().post('/api/DEFAULT/points/transfer/add').set('Authorization', `Bearer ${engine.token}`).send({ transfer: { customer: victim, points: 50 } }).expect(200);
     victimTransfer = added.body.pointsTransferId;
   });
   afterAll(() => engine.close());
+
+  it('every route either needs scopes or says why it is public: none is left open by mistake', () => {
+    expect(unguarded).toEqual([]);
+    expect(publicRoutes).toContain('POST /api/oauth/token');
+  });
 
   it('finds the routes it walks', () => {
     const paths = routes.map((r) => `${r.method} ${r.path}`);

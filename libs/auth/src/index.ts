@@ -17,7 +17,7 @@ export * from './http/tokens';
 export { ApiKeyBasicStrategy, BearerTokenStrategy, AUTH_REALM } from './http/strategies';
 export { LoyaltyAuthGuard, ClientThrottlerGuard, TokenEndpointThrottlerGuard } from './http/auth.guard';
 export type { AuthenticatedRequest } from './http/auth.guard';
-export { RequireScopes, CustomerAccess, StoreFrom, Principal, CurrentStore, NamedStore } from './http/decorators';
+export { RequireScopes, CustomerAccess, StoreFrom, Principal, CurrentStore, NamedStore, PublicRoute } from './http/decorators';
 export { OAuthTokenController } from './http/oauth-token.controller';
 export { CustomerTokenController } from './http/customer-token.controller';
 export * from './auth.module';

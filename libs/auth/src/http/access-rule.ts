@@ -3,6 +3,8 @@ import type { Scope } from '../scopes';
 export const REQUIRED_SCOPES = 'loyalty:required-scopes';
 export const CUSTOMER_ACCESS = 'loyalty:customer-access';
 export const STORE_SOURCE = 'loyalty:store-source';
+/** marks a route that is meant to answer without credentials (the token endpoint, health): see PublicRoute */
+export const PUBLIC_ROUTE = 'loyalty:public-route';
 
 /**
  * Whether customer tokens may call a route. `deny` (default): integration clients only.

@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, U
 import type { Principal as PrincipalShape } from '../principal';
 import type { Scope } from '../scopes';
 import type { StoreRecord } from '../tenant-directory.port';
-import { CUSTOMER_ACCESS, CustomerAccessRule, REQUIRED_SCOPES, STORE_SOURCE, StoreSource } from './access-rule';
+import { CUSTOMER_ACCESS, CustomerAccessRule, PUBLIC_ROUTE, REQUIRED_SCOPES, STORE_SOURCE, StoreSource } from './access-rule';
 import { AuthenticatedRequest, ClientThrottlerGuard, LoyaltyAuthGuard } from './auth.guard';
 
 /**
@@ -11,6 +11,14 @@ import { AuthenticatedRequest, ClientThrottlerGuard, LoyaltyAuthGuard } from './
  */
 export function RequireScopes(...scopes: Scope[]): MethodDecorator & ClassDecorator {
   return applyDecorators(SetMetadata(REQUIRED_SCOPES, scopes), UseGuards(LoyaltyAuthGuard, ClientThrottlerGuard));
+}
+
+/**
+ * Says on purpose that a route answers without credentials, and why. Every route has either this or
+ * @RequireScopes: the auth isolation walk fails on a route with neither, so none is left open by mistake.
+ */
+export function PublicRoute(why: string): MethodDecorator & ClassDecorator {
+  return SetMetadata(PUBLIC_ROUTE, why);
 }
 
 /** Lets customer tokens call a route: `allow` (clients too) or `only`; a customer may only address itself. */

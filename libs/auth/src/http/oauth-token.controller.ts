@@ -5,6 +5,7 @@ import { formatScopes, parseScopeList, type Scope } from '../scopes';
 import { TokenService } from '../tokens/token.service';
 import { TokenEndpointThrottlerGuard } from './auth.guard';
 import { AUTH_REALM } from './strategies';
+import { PublicRoute } from './decorators';
 
 type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
 
@@ -73,6 +74,7 @@ export class OAuthTokenController {
   ) {}
 
   @Post('api/oauth/token')
+  @PublicRoute('the client-credentials grant: the credentials are its body or Basic header')
   @UseGuards(TokenEndpointThrottlerGuard)
   async issue(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // RFC 6749 5.1: token responses, successful or not, must never be cached.
