@@ -33,6 +33,14 @@ function routeParam(request: FastifyRequest, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+const TOKEN_OUTSIDE_HEADER = 'send the bearer token in the Authorization header; access_token in the query string or body is not accepted';
+
+function carriesAccessToken(request: FastifyRequest): boolean {
+  const inQuery = (request.query as Record<string, unknown> | undefined)?.access_token;
+  const inBody = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>).access_token : undefined;
+  return inQuery !== undefined || inBody !== undefined;
+}
+
 /**
  * Authenticates through passport (bearer token, or Basic API key), then enforces the route's scopes,
  * who may call it (client or customer), and the tenant binding of its store and customer parameters.
@@ -88,7 +96,7 @@ export class LoyaltyAuthGuard implements CanActivate {
         if (error) return reject(error);
         if (!user) {
           reply.header('WWW-Authenticate', challenge);
-          return reject(new AuthenticationRequiredException());
+          return reject(new AuthenticationRequiredException(header === undefined && carriesAccessToken(request) ? TOKEN_OUTSIDE_HEADER : undefined));
         }
         resolve(user);
       }) as PassportMiddleware;

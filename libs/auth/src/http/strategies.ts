@@ -8,11 +8,16 @@ import { TokenService } from '../tokens/token.service';
 
 export const AUTH_REALM = 'loyalty-engine';
 
-/** `Authorization: Bearer <jwt>` from POST /api/oauth/token or a customer-token mint. */
+/** `Authorization: Bearer <jwt>` (the header only) from POST /api/oauth/token or a customer-token mint. */
 @Injectable()
 export class BearerTokenStrategy extends PassportStrategy(BearerStrategy, 'loyalty-bearer') {
   constructor(@Inject(TokenService) private readonly tokens: TokenService) {
     super({ realm: AUTH_REALM });
+  }
+
+  /** Only the header: passport-http-bearer also reads `access_token` from the query and body, where tokens leak into logs and links. */
+  override authenticate(request: { headers?: unknown }, options?: unknown): void {
+    super.authenticate({ headers: request.headers }, options);
   }
 
   async validate(token: string): Promise<Principal | false> {
