@@ -27,6 +27,7 @@ import {
   SqliteTenantDirectory,
   TokenService,
   type AuthModuleOptions,
+  type CustomerDirectory,
   type StoreRecord,
   type TenantDirectory,
   type TokenKey,
@@ -58,9 +59,15 @@ class PointsProbeController {
 
 const keys: TokenKey[] = [{ kid: 'e2e-1', secret: 'e2e-signing-key-0123456789abcdef0123' }];
 
-async function boot(options: AuthModuleOptions): Promise<NestFastifyApplication> {
+/** The customers these stores know; in the engine the customers and accounts views answer (see KnownCustomers). */
+const KNOWN_CUSTOMERS = new Set(['t1:SHOP1:cust-1', 'default:DEFAULT:c-9']);
+const knownCustomers: CustomerDirectory = {
+  knownCustomer: async (tenant, storeCode, customerId) => KNOWN_CUSTOMERS.has(`${tenant}:${storeCode}:${customerId}`),
+};
+
+async function boot(options: Omit<AuthModuleOptions, 'customers'>): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [AuthModule.forRoot(options)],
+    imports: [AuthModule.forRoot({ customers: knownCustomers, ...options })],
     controllers: [PointsProbeController],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { bodyParser: false });
@@ -375,6 +382,12 @@ describe('auth over HTTP (SQLite registry)', () => {
         .expect(403);
       expect(refused.body).toMatchObject({ missingScopes: ['customers:impersonate'] });
       await customerToken('SHOP2', 'cust-1', 404);
+    });
+
+    it('a customer the store does not know gets no token (404)', async () => {
+      const refused = await customerToken('SHOP1', 'cust-unknown', 404);
+      expect(refused.body).toMatchObject({ statusCode: 404, message: 'customer "cust-unknown" not found' });
+      await customerToken('SHOP1B', 'cust-1', 404);
     });
 
     it('a customer token may ask for points:write but never for impersonation', async () => {

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
-import { EngineModule, EngineModuleOptions } from '@app/engine';
+import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { ApiErrorFilter } from './http/errors.filter';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
@@ -18,11 +18,16 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         EngineModule.forRoot(options),
-        AuthModule.forRoot({
-          directory: options.directory,
-          tokenKeys: options.tokenKeys,
-          rateLimitPerMinute: options.rateLimitPerMinute,
-          clock: options.clock,
+        AuthModule.forRootAsync({
+          // customer tokens only for customers the engine knows; EngineModule is global
+          useFactory: (customers: KnownCustomers) => ({
+            directory: options.directory,
+            customers,
+            tokenKeys: options.tokenKeys,
+            rateLimitPerMinute: options.rateLimitPerMinute,
+            clock: options.clock,
+          }),
+          inject: [KnownCustomers],
         }),
         OpenLoyaltyModule,
       ],

@@ -7,14 +7,17 @@ import { CustomerTokenController } from './http/customer-token.controller';
 import { OAuthTokenController } from './http/oauth-token.controller';
 import { ApiKeyBasicStrategy, BearerTokenStrategy } from './http/strategies';
 import { HitWindowThrottlerStorage } from './http/throttler-storage';
-import { AUTH_OPTIONS, TENANT_DIRECTORY } from './http/tokens';
+import { AUTH_OPTIONS, CUSTOMER_DIRECTORY, TENANT_DIRECTORY } from './http/tokens';
 import { StoreAccess } from './store-access';
+import type { CustomerDirectory } from './customer-directory.port';
 import type { TenantDirectory } from './tenant-directory.port';
 import type { TokenKey } from './tokens/jwt';
 import { TokenService } from './tokens/token.service';
 
 export interface AuthModuleOptions {
   directory: TenantDirectory;
+  /** who may get a customer token: only customers the store knows */
+  customers: CustomerDirectory;
   /** first signs, all verify; see parseTokenKeys / resolveTokenKeys */
   tokenKeys: readonly TokenKey[];
   /** client tokens; default 3600 */
@@ -48,6 +51,7 @@ function provide<T>(token: InjectionToken, useFactory: (options: AuthModuleOptio
 
 const coreProviders: Provider[] = [
   provide(TENANT_DIRECTORY, (options) => options.directory),
+  provide(CUSTOMER_DIRECTORY, (options) => options.customers),
   provide(ClientService, (options) => new ClientService(options.directory, options.clock ?? systemClock)),
   provide(
     TokenService,
@@ -80,6 +84,7 @@ const coreProviders: Provider[] = [
 const exported = [
   AUTH_OPTIONS,
   TENANT_DIRECTORY,
+  CUSTOMER_DIRECTORY,
   ClientService,
   TokenService,
   StoreAccess,

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { Clock, systemClock } from '@app/ledger';
 import type { EngineConfig } from './config';
 import { IdempotencyGuard } from './idempotency';
+import { KnownCustomers } from './known-customers';
 import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
 import { P2PProcessManager } from './points/p2p-process-manager';
@@ -72,6 +73,7 @@ export class EngineModule {
           inject: [CLOCK],
         },
         ProgressTracker,
+        KnownCustomers,
         StoreSettingsService,
         ExecuteOnPointsAccountHandler,
         PointsService,
@@ -88,6 +90,7 @@ export class EngineModule {
         PROJECTION_PROGRESS,
         IdempotencyGuard,
         ProgressTracker,
+        KnownCustomers,
         StoreSettingsService,
         PointsService,
         Scheduler,

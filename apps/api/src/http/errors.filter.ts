@@ -80,6 +80,7 @@ export class ApiErrorFilter implements ExceptionFilter {
       const headers = (error as HttpException & { headers?: Record<string, string> }).headers;
       if (headers) for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
     }
-    void reply.status(body.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR).send(body);
+    // RFC 6749 bodies carry no statusCode: the exception's own status applies
+    void reply.status(error instanceof HttpException ? error.getStatus() : (body.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR)).send(body);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { BasicStrategy } from 'passport-http';
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { Strategy as BearerStrategy, type VerifyFunction } from 'passport-http-bearer';
 import { ClientService } from '../client.service';
 import type { Principal } from '../principal';
 import { TokenService } from '../tokens/token.service';
@@ -16,8 +16,8 @@ export class BearerTokenStrategy extends PassportStrategy(BearerStrategy, 'loyal
   }
 
   /** Only the header: passport-http-bearer also reads `access_token` from the query and body, where tokens leak into logs and links. */
-  override authenticate(request: { headers?: unknown }, options?: unknown): void {
-    super.authenticate({ headers: request.headers }, options);
+  override authenticate(...[request, options]: Parameters<BearerStrategy<VerifyFunction>['authenticate']>): void {
+    super.authenticate({ headers: request.headers } as typeof request, options);
   }
 
   async validate(token: string): Promise<Principal | false> {
