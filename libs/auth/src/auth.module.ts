@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '@app/ledger/clock';
 import { ClientService } from './client.service';
 import { ClientThrottlerGuard, LoyaltyAuthGuard, TokenEndpointThrottlerGuard } from './http/auth.guard';
 import { CustomerTokenController } from './http/customer-token.controller';
+import { FailedAuthentications } from './http/failed-authentications';
 import { OAuthTokenController } from './http/oauth-token.controller';
 import { ApiKeyBasicStrategy, BearerTokenStrategy } from './http/strategies';
 import { HitWindowThrottlerStorage } from './http/throttler-storage';
@@ -68,6 +69,7 @@ const coreProviders: Provider[] = [
     [ClientService],
   ),
   provide(StoreAccess, (options) => new StoreAccess(options.directory)),
+  provide(FailedAuthentications, (options) => new FailedAuthentications(options.clock ?? systemClock)),
   // The throttler's options and storage are provided here (not via ThrottlerModule) so the limit can come from async options.
   provide(getOptionsToken(), (options): ThrottlerModuleOptions => ({
     throttlers: [{ name: 'default', ttl: 60_000, limit: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE }],

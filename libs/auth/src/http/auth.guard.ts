@@ -15,6 +15,7 @@ import {
   MissingScopeException,
   WrongRoleException,
 } from './exceptions';
+import { basicCredentials } from './basic-credentials';
 import { ApiKeyBasicStrategy, AUTH_REALM, BearerTokenStrategy } from './strategies';
 
 export const STORE_PARAM = 'loyalty:store-param';
@@ -121,12 +122,17 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
   }
 }
 
-/** The token endpoint is throttled per client id and address, which bounds secret guessing per client. */
+/**
+ * The token endpoint is throttled per client id (from the body or HTTP Basic) and address, so the clients
+ * behind one address do not share a bucket; guessing a secret is slowed further by FailedAuthentications.
+ */
 @Injectable()
 export class TokenEndpointThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const body = request.body as Record<string, unknown> | undefined;
-    const clientId = typeof body?.client_id === 'string' ? body.client_id : '';
+    const headers = request.headers as Record<string, string | undefined> | undefined;
+    const basic = basicCredentials(headers?.authorization);
+    const clientId = typeof basic === 'object' ? basic.clientId : typeof body?.client_id === 'string' ? body.client_id : '';
     return `token:${String(request.ip)}:${clientId}`;
   }
 }
