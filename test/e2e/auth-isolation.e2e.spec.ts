@@ -93,6 +93,9 @@ describe('every protected route refuses callers it must refuse, and nothing chan
   });
 
   it('no token, a tampered token, another tenant, a missing scope, a customer token for someone else', async () => {
+    // customer tokens are minted only for known customers: register the impersonated one before the head is taken
+    const impersonator = randomUUID();
+    await engine.http().post('/api/DEFAULT/customers').set('Authorization', `Bearer ${engine.token}`).send({ customerId: impersonator }).expect(201);
     const head = await engine.infrastructure.eventStore.headPosition();
     const clients = engine.app.get(ClientService);
 
@@ -104,7 +107,6 @@ describe('every protected route refuses callers it must refuse, and nothing chan
     const [header, payload, signature] = engine.token.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tenant: 'other-tenant' })).toString('base64url')}.${signature}`;
 
-    const impersonator = randomUUID();
     const customerToken = (await engine.http().post(`/api/DEFAULT/customers/${impersonator}/token`).set('Authorization', `Bearer ${engine.token}`).send({}).expect((r) => expect([200, 201]).toContain(r.status))).body.access_token as string;
     expect(customerToken).toEqual(expect.any(String));
 

@@ -27,6 +27,7 @@ import {
   SqliteTenantDirectory,
   TokenService,
   type AuthModuleOptions,
+  type CustomerDirectory,
   type StoreRecord,
   type TenantDirectory,
   type TokenKey,
@@ -58,9 +59,15 @@ class PointsProbeController {
 
 const keys: TokenKey[] = [{ kid: 'e2e-1', secret: 'e2e-signing-key-0123456789abcdef0123' }];
 
-async function boot(options: AuthModuleOptions): Promise<NestFastifyApplication> {
+/** The customers these stores know; in the engine the customers and accounts views answer (see KnownCustomers). */
+const KNOWN_CUSTOMERS = new Set(['t1:SHOP1:cust-1', 'default:DEFAULT:c-9']);
+const knownCustomers: CustomerDirectory = {
+  knownCustomer: async (tenant, storeCode, customerId) => KNOWN_CUSTOMERS.has(`${tenant}:${storeCode}:${customerId}`),
+};
+
+async function boot(options: Omit<AuthModuleOptions, 'customers'>): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
-    imports: [AuthModule.forRoot(options)],
+    imports: [AuthModule.forRoot({ customers: knownCustomers, ...options })],
     controllers: [PointsProbeController],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { bodyParser: false });
@@ -387,6 +394,12 @@ describe('auth over HTTP (SQLite registry)', () => {
       await customerToken('SHOP2', 'cust-1', 404);
     });
 
+    it('a customer the store does not know gets no token (404)', async () => {
+      const refused = await customerToken('SHOP1', 'cust-unknown', 404);
+      expect(refused.body).toMatchObject({ statusCode: 404, message: 'customer "cust-unknown" not found' });
+      await customerToken('SHOP1B', 'cust-1', 404);
+    });
+
     it('a customer token may ask for points:write but never for impersonation', async () => {
       const write = await customerToken('SHOP1', 'cust-1', 200, { scope: 'points:read points:write' });
       expect(write.body.scope).toBe('points:read points:write');
@@ -425,6 +438,74 @@ describe('rate limit per client', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     const otherToken = await tokenFor(app, fixture.reader);
     await request(app.getHttpServer()).get('/api/SHOP1/points').set('Authorization', `Bearer ${otherToken}`).expect(200);
+  });
+
+  it("the token endpoint counts Basic requests per client id: one client's wrong guesses leave another's limit alone", async () => {
+    const clients = new ClientService(new SqliteTenantDirectory(db));
+    const guessed = await clients.createClient('t1', ['points:read']);
+    const bystander = await clients.createClient('t1', ['points:read']);
+    for (let i = 0; i < 3; i += 1) {
+      await request(app.getHttpServer()).post('/api/oauth/token').auth(guessed.clientId, `wrong-secret-${i}-0123456789`).type('form').send('grant_type=client_credentials').expect(401);
+    }
+    await request(app.getHttpServer()).post('/api/oauth/token').auth(guessed.clientId, 'wrong-secret-x-0123456789').type('form').send('grant_type=client_credentials').expect(429);
+    await request(app.getHttpServer()).post('/api/oauth/token').auth(bystander.clientId, bystander.clientSecret).type('form').send('grant_type=client_credentials').expect(200);
+  });
+});
+
+describe('failed client authentication at the token endpoint', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+  let app: NestFastifyApplication;
+  let clients: ClientService;
+  const clock = new ManualClock('2026-03-01T00:00:00.000Z');
+  const basic = (clientId: string, secret: string) =>
+    request(app.getHttpServer()).post('/api/oauth/token').auth(clientId, secret).type('form').send('grant_type=client_credentials');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'auth-e2e-failures-'));
+    db = openSqlite(join(dir, 'loyalty.db'));
+    const directory = new SqliteTenantDirectory(db);
+    await seed(directory, '');
+    clients = new ClientService(directory);
+    app = await boot({ directory, tokenKeys: keys, clock });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('repeated wrong secrets slow that client down (429 Retry-After, growing), never a different client at the same address', async () => {
+    const guessed = await clients.createClient('t1', ['points:read']);
+    const bystander = await clients.createClient('t1', ['points:read']);
+    for (let i = 0; i < 5; i += 1) await basic(guessed.clientId, `wrong-secret-${i}-0123456789`).expect(401);
+    const slowed = await basic(guessed.clientId, guessed.clientSecret).expect(429);
+    expect(slowed.body).toMatchObject({ error: 'slow_down', error_description: expect.stringContaining('failed attempts') });
+    const firstWait = Number(slowed.headers['retry-after']);
+    expect(firstWait).toBeGreaterThan(0);
+    // the bystander at the same address is untouched, with the right secret and with a wrong one
+    await basic(bystander.clientId, bystander.clientSecret).expect(200);
+    await basic(bystander.clientId, 'wrong-secret-b-0123456789').expect(401);
+
+    clock.advance(firstWait * 1000);
+    await basic(guessed.clientId, 'wrong-secret-5-0123456789').expect(401);
+    const slowerStill = await basic(guessed.clientId, guessed.clientSecret).expect(429);
+    expect(Number(slowerStill.headers['retry-after'])).toBeGreaterThan(firstWait);
+
+    clock.advance(Number(slowerStill.headers['retry-after']) * 1000);
+    await basic(guessed.clientId, guessed.clientSecret).expect(200);
+    // a success forgets the failures: the next wrong secret is a plain 401 again
+    await basic(guessed.clientId, 'wrong-secret-6-0123456789').expect(401);
+    await basic(guessed.clientId, guessed.clientSecret).expect(200);
+  });
+
+  it('wrong guesses under unknown client ids are counted per address, and known clients there still get tokens', async () => {
+    const bystander = await clients.createClient('t1', ['points:read']);
+    for (let i = 0; i < 5; i += 1) await basic(`cl_unknown_${i}`, 'whatever-secret-0123456789').expect(401);
+    await basic('cl_unknown_next', 'whatever-secret-0123456789').expect(429);
+    await request(app.getHttpServer()).post('/api/oauth/token').send({ grant_type: 'client_credentials', client_id: 'cl_unknown_body', client_secret: 'whatever-secret-0123456789' }).expect(429);
+    await basic(bystander.clientId, bystander.clientSecret).expect(200);
   });
 });
 

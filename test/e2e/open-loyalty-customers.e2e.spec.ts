@@ -168,6 +168,8 @@ describe('Open Loyalty customers and request errors', () => {
   });
 
   async function customerToken(customerId: string): Promise<string> {
+    // tokens are minted only for customers the store knows
+    await register({ customerId }).expect(201);
     return (await engine.http().post(`/api/DEFAULT/customers/${customerId}/token`).set(auth()).send({}).expect(200)).body.access_token;
   }
 });

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
-import { EngineModule, EngineModuleOptions } from '@app/engine';
+import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
@@ -17,11 +17,16 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         EngineModule.forRoot(options),
-        AuthModule.forRoot({
-          directory: options.directory,
-          tokenKeys: options.tokenKeys,
-          rateLimitPerMinute: options.rateLimitPerMinute,
-          clock: options.clock,
+        AuthModule.forRootAsync({
+          // customer tokens only for customers the engine knows; EngineModule is global
+          useFactory: (customers: KnownCustomers) => ({
+            directory: options.directory,
+            customers,
+            tokenKeys: options.tokenKeys,
+            rateLimitPerMinute: options.rateLimitPerMinute,
+            clock: options.clock,
+          }),
+          inject: [KnownCustomers],
         }),
         HttpKitModule,
         OpenLoyaltyModule,

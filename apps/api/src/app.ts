@@ -9,6 +9,7 @@ import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv,
 import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } from '@app/engine';
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
+import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
 import { validationPipe } from './http/validation';
 
@@ -48,6 +49,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   );
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
+  installBodyDepthLimit(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

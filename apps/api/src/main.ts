@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '@app/engine';
+import { ConfigError, DataDirUnusableError, loadConfig } from '@app/engine';
 import { announceBootstrap, createApiApp } from './app';
 
 async function main(): Promise<void> {
@@ -15,7 +15,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // an operator's mistake gets one line naming what to fix; anything else keeps its stack
+  const operatorError = error instanceof ConfigError || error instanceof DataDirUnusableError;
   // eslint-disable-next-line no-console
-  console.error(error);
+  console.error(operatorError ? `loyalty engine: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -1,20 +1,24 @@
-import { DynamicModule, FactoryProvider, InjectionToken, Module, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { getOptionsToken, getStorageToken, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { systemClock, type Clock } from '@app/ledger/clock';
 import { ClientService } from './client.service';
 import { ClientThrottlerGuard, LoyaltyAuthGuard, TokenEndpointThrottlerGuard } from './http/auth.guard';
 import { CustomerTokenController } from './http/customer-token.controller';
+import { FailedAuthentications } from './http/failed-authentications';
 import { OAuthTokenController } from './http/oauth-token.controller';
 import { ApiKeyBasicStrategy, BearerTokenStrategy } from './http/strategies';
 import { HitWindowThrottlerStorage } from './http/throttler-storage';
-import { AUTH_OPTIONS, TENANT_DIRECTORY } from './http/tokens';
+import { AUTH_OPTIONS, CUSTOMER_DIRECTORY, TENANT_DIRECTORY } from './http/tokens';
 import { StoreAccess } from './store-access';
+import type { CustomerDirectory } from './customer-directory.port';
 import type { TenantDirectory } from './tenant-directory.port';
 import type { TokenKey } from './tokens/jwt';
 import { TokenService } from './tokens/token.service';
 
 export interface AuthModuleOptions {
   directory: TenantDirectory;
+  /** who may get a customer token: only customers the store knows */
+  customers: CustomerDirectory;
   /** first signs, all verify; see parseTokenKeys / resolveTokenKeys */
   tokenKeys: readonly TokenKey[];
   /** client tokens; default 3600 */
@@ -24,6 +28,11 @@ export interface AuthModuleOptions {
   /** per client (and per customer token) per minute; default 6000 */
   rateLimitPerMinute?: number;
   clock?: Clock;
+}
+
+export interface AuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => AuthModuleOptions | Promise<AuthModuleOptions>;
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
 }
 
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
@@ -43,6 +52,7 @@ function provide<T>(token: InjectionToken, useFactory: (options: AuthModuleOptio
 
 const coreProviders: Provider[] = [
   provide(TENANT_DIRECTORY, (options) => options.directory),
+  provide(CUSTOMER_DIRECTORY, (options) => options.customers),
   provide(ClientService, (options) => new ClientService(options.directory, options.clock ?? systemClock)),
   provide(
     TokenService,
@@ -59,6 +69,7 @@ const coreProviders: Provider[] = [
     [ClientService],
   ),
   provide(StoreAccess, (options) => new StoreAccess(options.directory)),
+  provide(FailedAuthentications, (options) => new FailedAuthentications(options.clock ?? systemClock)),
   // The throttler's options and storage are provided here (not via ThrottlerModule) so the limit can come from async options.
   provide(getOptionsToken(), (options): ThrottlerModuleOptions => ({
     throttlers: [{ name: 'default', ttl: 60_000, limit: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE }],
@@ -75,6 +86,7 @@ const coreProviders: Provider[] = [
 const exported = [
   AUTH_OPTIONS,
   TENANT_DIRECTORY,
+  CUSTOMER_DIRECTORY,
   ClientService,
   TokenService,
   StoreAccess,
@@ -98,6 +110,21 @@ export class AuthModule {
       global: true,
       controllers: [OAuthTokenController, CustomerTokenController],
       providers: [{ provide: AUTH_OPTIONS, useValue: options }, ...coreProviders],
+      exports: exported,
+    };
+  }
+
+  /** For apps whose options need providers of their own, e.g. the engine's KnownCustomers. */
+  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
+    return {
+      module: AuthModule,
+      global: true,
+      imports: options.imports ?? [],
+      controllers: [OAuthTokenController, CustomerTokenController],
+      providers: [
+        { provide: AUTH_OPTIONS, useFactory: options.useFactory as (...args: unknown[]) => AuthModuleOptions, inject: options.inject ?? [] },
+        ...coreProviders,
+      ],
       exports: exported,
     };
   }

@@ -3,6 +3,7 @@ export type { PrincipalRole } from './principal';
 export * from './errors';
 export * from './secrets';
 export * from './tenant-directory.port';
+export * from './customer-directory.port';
 export { SqliteTenantDirectory } from './sqlite/sqlite-tenant-directory';
 export { MongoTenantDirectory } from './mongo/mongo-tenant-directory';
 export * from './client.service';

@@ -31,6 +31,8 @@ export interface EngineConfig {
   runScheduler: boolean;
   /** largest request body accepted, in bytes */
   bodyLimitBytes: number;
+  /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
+  importMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     runProjector: flag(env, 'LOYALTY_RUN_PROJECTOR', profile === 'embedded'),
     runScheduler: flag(env, 'LOYALTY_RUN_SCHEDULER', true),
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
+    // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
+    importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
   };
   if (profile === 'distributed') {
     if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {

@@ -4,6 +4,7 @@ import { Clock, systemClock } from '@app/ledger';
 import type { EngineConfig } from './config';
 import { CustomerRegistry, CustomerResolver, Customers } from './customers';
 import { IdempotencyGuard } from './idempotency';
+import { KnownCustomers } from './known-customers';
 import type { Infrastructure } from './infrastructure';
 import { ExecuteOnPointsAccountHandler } from './points/execute-on-account';
 import { P2PProcessManager } from './points/p2p-process-manager';
@@ -75,6 +76,7 @@ export class EngineModule {
           inject: [CLOCK],
         },
         ProgressTracker,
+        KnownCustomers,
         StoreSettingsService,
         ExecuteOnPointsAccountHandler,
         PointsService,
@@ -96,6 +98,7 @@ export class EngineModule {
         PROJECTION_PROGRESS,
         IdempotencyGuard,
         ProgressTracker,
+        KnownCustomers,
         StoreSettingsService,
         PointsService,
         PointsQueries,

@@ -5,6 +5,7 @@ export * from './request-context';
 export * from './aggregate.service';
 export * from './idempotency';
 export * from './progress-tracker';
+export * from './known-customers';
 export * from './store-settings.service';
 export * from './points/execute-on-account';
 export * from './points/points.service';

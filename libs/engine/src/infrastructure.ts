@@ -10,6 +10,7 @@ import {
   SqliteReadModels,
 } from '@app/read-models';
 import { Db, MongoClient } from 'mongodb';
+import { dirname } from 'node:path';
 import type { EngineConfig } from './config';
 
 /** The ports of one profile, opened and ready; the same for the API, the projector and the CLI. */
@@ -26,13 +27,35 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
+/** The embedded profile's folder cannot hold its SQLite file (not a folder, read-only, no permission): a start-up error for the operator, not a stack. */
+export class DataDirUnusableError extends Error {
+  override name = 'DataDirUnusableError';
+  constructor(readonly path: string, readonly reason: string) {
+    super(`cannot use the data folder ${path}: ${reason}`);
+  }
+}
+
+async function inDataDir<T>(config: EngineConfig, open: () => T | Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    // fs errors (ENOTDIR, EACCES, EROFS...) and SQLite's SQLITE_CANTOPEN / SQLITE_READONLY all carry a string code
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string') throw error;
+    throw new DataDirUnusableError(dirname(config.sqlitePath), `${(error as Error).message} (${code})`);
+  }
+}
+
 export async function openInfrastructure(config: EngineConfig): Promise<Infrastructure> {
   if (config.profile === 'embedded') {
-    const db = openSqlite(config.sqlitePath);
-    const eventStore = new SqliteEventStore(db);
-    const projectionStore = new SqliteProjectionStore(db);
-    const runner = new ProjectionRunner(eventStore, projectionStore);
-    await runner.prepare();
+    const { db, eventStore, projectionStore, runner } = await inDataDir(config, async () => {
+      const db = openSqlite(config.sqlitePath);
+      const eventStore = new SqliteEventStore(db);
+      const projectionStore = new SqliteProjectionStore(db);
+      const runner = new ProjectionRunner(eventStore, projectionStore);
+      await runner.prepare();
+      return { db, eventStore, projectionStore, runner };
+    });
     return {
       profile: 'embedded',
       eventStore,

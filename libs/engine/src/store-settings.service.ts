@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EventStore } from '@app/event-store';
 import { WrongExpectedRevisionError } from '@app/event-store';
 import { randomUUID } from 'node:crypto';
-import { Clock, DEFAULT_STORE_SETTINGS, parseStoreSettings, StoreSettings } from '@app/ledger';
+import { Clock, DEFAULT_STORE_SETTINGS, parseStoreSettings, sameStoreSettings, StoreSettings } from '@app/ledger';
 import { metadataFor } from './request-context';
 import { CLOCK, EVENT_STORE } from './tokens';
 
@@ -28,11 +28,13 @@ export class StoreSettingsService {
     return (await this.load(tenant, storeCode, true)).settings;
   }
 
-  /** Lays `changes` (a partial, validated by the ledger's rules) over the current settings. */
+  /** Lays `changes` (a partial, validated by the ledger's rules) over the current settings; appends only when they differ. */
   async change(tenant: string, storeCode: string, changes: unknown): Promise<StoreSettings> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.load(tenant, storeCode, false);
       const settings = parseStoreSettings(changes, current.settings);
+      // no change, no event: the stream records decisions, not requests
+      if (sameStoreSettings(settings, current.settings)) return current.settings;
       try {
         const result = await this.store.appendToStream(
           StoreSettingsService.streamFor(tenant, storeCode),

@@ -17,7 +17,7 @@ export class InvalidPointsError extends Error {
 
 /**
  * Parses what a client sent ("9", "6.9", 6.9, "0.10") into hundredths.
- * Refuses zero, negatives, more than two decimals, non-numbers and amounts above 999,999,999.
+ * Refuses zero, negatives, more than two decimals, surrounding whitespace, non-numbers and amounts above 999,999,999.
  */
 export function parsePoints(input: unknown): Hundredths {
   let text: string;
@@ -26,7 +26,9 @@ export function parsePoints(input: unknown): Hundredths {
     // A JSON number such as 6.9 prints back as "6.9"; anything needing more digits is refused below.
     text = String(input);
   } else if (typeof input === 'string') {
-    text = input.trim();
+    // exact grammar: " 5" is as non-canonical as "05.000" and is refused, not repaired
+    text = input;
+    if (text.trim() !== text) throw new InvalidPointsError(input, 'points must not have spaces around them');
   } else {
     throw new InvalidPointsError(input, 'points must be a number');
   }

@@ -49,10 +49,33 @@ export interface LotDates {
   expiresAt?: string;
 }
 
-/** Every problem with a (partial) settings object, as readable messages; empty when valid. */
+const SETTINGS_FIELDS: ReadonlyArray<keyof StoreSettings> = ['expiry', 'pendingDays', 'p2pAllowed', 'openAccountOnFirstAdd'];
+const EXPIRY_FIELDS: readonly string[] = ['policy', 'days'];
+
+// a misspelt setting would otherwise be dropped silently and answered 200
+function unknownFields(input: Record<string, unknown>, known: readonly string[], prefix: string): string[] {
+  return Object.keys(input)
+    .filter((field) => !known.includes(field))
+    .map((field) => `${prefix}${field} is not a store setting`);
+}
+
+/** Whether two complete settings say the same thing: a change to what is already set is no change. */
+export function sameStoreSettings(a: Readonly<StoreSettings>, b: Readonly<StoreSettings>): boolean {
+  const days = (expiry: ExpiryPolicy) => (expiry.policy === 'after_days' ? expiry.days : undefined);
+  return (
+    a.expiry.policy === b.expiry.policy &&
+    days(a.expiry) === days(b.expiry) &&
+    a.pendingDays === b.pendingDays &&
+    a.p2pAllowed === b.p2pAllowed &&
+    a.openAccountOnFirstAdd === b.openAccountOnFirstAdd
+  );
+}
+
+/** Every problem with a (partial) settings object, as readable messages; each starts with the field it is about; empty when valid. */
 export function storeSettingsErrors(input: unknown): string[] {
   if (!isRecord(input)) return ['settings must be an object'];
-  const errors: string[] = [];
+  const errors: string[] = unknownFields(input, SETTINGS_FIELDS, '');
+  if (isRecord(input.expiry)) errors.push(...unknownFields(input.expiry, EXPIRY_FIELDS, 'expiry.'));
   if (input.expiry !== undefined) {
     const expiry = input.expiry;
     if (!isRecord(expiry)) errors.push('expiry must be an object');

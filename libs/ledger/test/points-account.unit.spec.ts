@@ -22,7 +22,17 @@ describe('points account: balance', () => {
       .when({ type: 'SpendPoints', data: { transferId: 'spend-1', points: 70_01, now: day(2) } })
       .thenThrows('insufficient_points', (error) => {
         expect(error.httpStatus).toBe(422);
-        expect(error.details).toEqual({ available: 70_00, requested: 70_01 });
+        // details speak points, like the message ("70.00 available, 70.01 requested"), not hundredths
+        expect(error.details).toEqual({ available: 70, requested: 70.01 });
+      });
+  });
+
+  it('it_refuses_points_outside_the_ledger_range_naming_them_in_points', () => {
+    spec
+      .given([opened])
+      .when({ type: 'AddPoints', data: { transferId: 'lot-1', points: 1_000_000_000_00, state: 'active', now: day(1) } })
+      .thenThrows('invalid_points', (error) => {
+        expect(error.details).toEqual({ points: 1_000_000_000 });
       });
   });
 

@@ -1,5 +1,5 @@
 import { LedgerError } from '../src/errors';
-import { DEFAULT_STORE_SETTINGS, parseStoreSettings, resolveLotDates, storeSettingsErrors, type StoreSettings } from '../src/settings';
+import { DEFAULT_STORE_SETTINGS, parseStoreSettings, resolveLotDates, sameStoreSettings, storeSettingsErrors, type StoreSettings } from '../src/settings';
 
 const now = '2026-01-15T10:00:00.000Z';
 const settings = (change: Partial<StoreSettings> = {}): StoreSettings => ({ ...DEFAULT_STORE_SETTINGS, ...change });
@@ -30,6 +30,20 @@ describe('store settings', () => {
     expect(storeSettingsErrors({ expiry: { policy: 'sometimes' } })).toHaveLength(1);
     expect(storeSettingsErrors('x')).toEqual(['settings must be an object']);
     expect(() => parseStoreSettings({ pendingDays: 1.5 })).toThrow(LedgerError);
+  });
+
+  it('unknown fields are refused, each named first in its message', () => {
+    expect(storeSettingsErrors({ pendingDayz: 3, p2pAllowed: true })).toEqual(['pendingDayz is not a store setting']);
+    expect(storeSettingsErrors({ expiry: { policy: 'never', dayz: 1 } })).toEqual(['expiry.dayz is not a store setting']);
+    expect(() => parseStoreSettings({ color: 'red' })).toThrow(LedgerError);
+  });
+
+  it('settings are the same when every field is, whatever the key order', () => {
+    const changed = parseStoreSettings({ expiry: { policy: 'after_days', days: 30 } });
+    expect(sameStoreSettings(changed, { openAccountOnFirstAdd: true, p2pAllowed: true, pendingDays: 0, expiry: { days: 30, policy: 'after_days' } })).toBe(true);
+    expect(sameStoreSettings(changed, parseStoreSettings({ expiry: { policy: 'after_days', days: 31 } }))).toBe(false);
+    expect(sameStoreSettings(DEFAULT_STORE_SETTINGS, parseStoreSettings({}))).toBe(true);
+    expect(sameStoreSettings(DEFAULT_STORE_SETTINGS, parseStoreSettings({ p2pAllowed: false }))).toBe(false);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   MissingScopeException,
   WrongRoleException,
 } from './exceptions';
+import { basicCredentials } from './basic-credentials';
 import { ApiKeyBasicStrategy, AUTH_REALM, BearerTokenStrategy } from './strategies';
 
 /** What the guard leaves on the request for handlers and param decorators. */
@@ -32,6 +33,14 @@ function field(source: unknown, name: string): string | undefined {
 
 function routeParam(request: FastifyRequest, name: string): string | undefined {
   return field(request.params, name);
+}
+
+const TOKEN_OUTSIDE_HEADER = 'send the bearer token in the Authorization header; access_token in the query string or body is not accepted';
+
+function carriesAccessToken(request: FastifyRequest): boolean {
+  const inQuery = (request.query as Record<string, unknown> | undefined)?.access_token;
+  const inBody = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>).access_token : undefined;
+  return inQuery !== undefined || inBody !== undefined;
 }
 
 /**
@@ -108,7 +117,7 @@ export class LoyaltyAuthGuard implements CanActivate {
         if (error) return reject(error);
         if (!user) {
           reply.header('WWW-Authenticate', challenge);
-          return reject(new AuthenticationRequiredException());
+          return reject(new AuthenticationRequiredException(header === undefined && carriesAccessToken(request) ? TOKEN_OUTSIDE_HEADER : undefined));
         }
         resolve(user);
       }) as PassportMiddleware;
@@ -133,12 +142,17 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
   }
 }
 
-/** The token endpoint is throttled per client id and address, which bounds secret guessing per client. */
+/**
+ * The token endpoint is throttled per client id (from the body or HTTP Basic) and address, so the clients
+ * behind one address do not share a bucket; guessing a secret is slowed further by FailedAuthentications.
+ */
 @Injectable()
 export class TokenEndpointThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const body = request.body as Record<string, unknown> | undefined;
-    const clientId = typeof body?.client_id === 'string' ? body.client_id : '';
+    const headers = request.headers as Record<string, string | undefined> | undefined;
+    const basic = basicCredentials(headers?.authorization);
+    const clientId = typeof basic === 'object' ? basic.clientId : typeof body?.client_id === 'string' ? body.client_id : '';
     return `token:${String(request.ip)}:${clientId}`;
   }
 }

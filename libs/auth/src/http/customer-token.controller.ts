@@ -1,9 +1,11 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { CUSTOMER_SCOPES, DEFAULT_CUSTOMER_SCOPES, formatScopes, parseScopeList, type Scope } from '../scopes';
+import type { CustomerDirectory } from '../customer-directory.port';
 import type { StoreRecord } from '../tenant-directory.port';
 import { TokenService } from '../tokens/token.service';
 import { CurrentStore, Principal, RequireScopes } from './decorators';
-import { OAuthErrorException } from './exceptions';
+import { CustomerNotFoundException, OAuthErrorException } from './exceptions';
+import { CUSTOMER_DIRECTORY } from './tokens';
 
 // Customer ids come from shops (UUIDs, numbers, emails); ':' stays out because stream names split on it.
 const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
@@ -11,17 +13,20 @@ const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
 /** An integration acting for one of its customers mints a short-lived customer token for a customer-facing app. */
 @Controller()
 export class CustomerTokenController {
-  constructor(@Inject(TokenService) private readonly tokens: TokenService) {}
+  constructor(
+    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(CUSTOMER_DIRECTORY) private readonly customers: CustomerDirectory,
+  ) {}
 
   @Post('api/:storeCode/customers/:customerId/token')
   @RequireScopes('customers:impersonate')
   @HttpCode(HttpStatus.OK)
-  mint(
+  async mint(
     @Principal() principal: Principal,
     @CurrentStore() store: StoreRecord,
     @Param('customerId') customerId: string,
     @Body() body: unknown,
-  ): { access_token: string; token_type: 'Bearer'; expires_in: number; scope: string; customer_id: string; store_code: string } {
+  ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; scope: string; customer_id: string; store_code: string }> {
     if (!CUSTOMER_ID_PATTERN.test(customerId)) {
       throw new OAuthErrorException('invalid_request', `customer id must match ${CUSTOMER_ID_PATTERN.source}`);
     }
@@ -37,6 +42,8 @@ export class CustomerTokenController {
     // A customer never gets more than the client that vouches for it.
     const granted = scopes.filter((scope) => principal.scopes.includes(scope));
     if (granted.length === 0) throw new OAuthErrorException('invalid_scope', 'the client holds none of the scopes asked for');
+    // a token for a customer the store has never seen would act for nobody (and pass every customer check)
+    if (!(await this.customers.knownCustomer(store.tenant, store.storeCode, customerId))) throw new CustomerNotFoundException(customerId);
     const token = this.tokens.issueCustomerToken(principal, store, customerId, granted);
     return {
       access_token: token.accessToken,

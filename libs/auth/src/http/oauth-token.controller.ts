@@ -4,10 +4,12 @@ import { ClientService } from '../client.service';
 import { formatScopes, parseScopeList, type Scope } from '../scopes';
 import { TokenService } from '../tokens/token.service';
 import { TokenEndpointThrottlerGuard } from './auth.guard';
+import { basicCredentials } from './basic-credentials';
+import { FailedAuthentications } from './failed-authentications';
 import { AUTH_REALM } from './strategies';
 import { PublicRoute } from './decorators';
 
-type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
+type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'slow_down';
 
 interface ClientCredentials {
   clientId: string;
@@ -21,24 +23,8 @@ class OAuthRefusal {
     readonly description: string,
     readonly status: HttpStatus = HttpStatus.BAD_REQUEST,
     readonly basicChallenge = false,
+    readonly retryAfterSeconds?: number,
   ) {}
-}
-
-/** RFC 6749 2.3.1: Basic credentials are form-urlencoded before base64, so decode them when they decode. */
-function formDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
-  }
-}
-
-function basicCredentials(header: string | undefined): { clientId: string; clientSecret: string } | 'malformed' | undefined {
-  if (header === undefined || !/^basic\s/i.test(header)) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return 'malformed';
-  return { clientId: formDecode(decoded.slice(0, colon)), clientSecret: formDecode(decoded.slice(colon + 1)) };
 }
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
@@ -71,6 +57,7 @@ export class OAuthTokenController {
   constructor(
     @Inject(ClientService) private readonly clients: ClientService,
     @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(FailedAuthentications) private readonly failures: FailedAuthentications,
   ) {}
 
   @Post('api/oauth/token')
@@ -87,10 +74,19 @@ export class OAuthTokenController {
       if (grantType !== 'client_credentials') {
         throw new OAuthRefusal('unsupported_grant_type', 'only grant_type=client_credentials is supported');
       }
+      // failures count per client, or per address for ids nobody holds, so no guesser slows down anyone else
+      const subject = (await this.clients.findActiveClient(credentials.clientId)) ? `client:${credentials.clientId}` : `address:${request.ip}`;
+      const waitMs = this.failures.waitMs(subject);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        throw new OAuthRefusal('slow_down', `too many failed attempts for this client; retry in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS, false, seconds);
+      }
       const client = await this.clients.verifyClient(credentials.clientId, credentials.clientSecret);
       if (!client) {
+        this.failures.failed(subject);
         throw new OAuthRefusal('invalid_client', 'unknown client or wrong secret', HttpStatus.UNAUTHORIZED, credentials.viaBasic);
       }
+      this.failures.succeeded(subject);
       const requested = optionalString(body, 'scope');
       let scopes: Scope[] = client.scopes;
       if (requested !== undefined && requested.trim() !== '') {
@@ -111,6 +107,7 @@ export class OAuthTokenController {
     } catch (error) {
       if (!(error instanceof OAuthRefusal)) throw error;
       if (error.basicChallenge) reply.header('WWW-Authenticate', `Basic realm="${AUTH_REALM}"`);
+      if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
       await reply.code(error.status).send({ error: error.error, error_description: error.description });
     }
   }

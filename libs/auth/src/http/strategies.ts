@@ -1,18 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { BasicStrategy } from 'passport-http';
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { Strategy as BearerStrategy, type VerifyFunction } from 'passport-http-bearer';
 import { ClientService } from '../client.service';
 import type { Principal } from '../principal';
 import { TokenService } from '../tokens/token.service';
 
 export const AUTH_REALM = 'loyalty-engine';
 
-/** `Authorization: Bearer <jwt>` from POST /api/oauth/token or a customer-token mint. */
+/** `Authorization: Bearer <jwt>` (the header only) from POST /api/oauth/token or a customer-token mint. */
 @Injectable()
 export class BearerTokenStrategy extends PassportStrategy(BearerStrategy, 'loyalty-bearer') {
   constructor(@Inject(TokenService) private readonly tokens: TokenService) {
     super({ realm: AUTH_REALM });
+  }
+
+  /** Only the header: passport-http-bearer also reads `access_token` from the query and body, where tokens leak into logs and links. */
+  override authenticate(...[request, options]: Parameters<BearerStrategy<VerifyFunction>['authenticate']>): void {
+    super.authenticate({ headers: request.headers } as typeof request, options);
   }
 
   async validate(token: string): Promise<Principal | false> {

@@ -9,7 +9,7 @@ import type {
   PointsSpent,
   Restoration,
 } from '../events';
-import { MAX_POINTS_HUNDREDTHS, formatPoints, type Hundredths } from '../points';
+import { MAX_POINTS_HUNDREDTHS, formatPoints, toDecimal, type Hundredths } from '../points';
 import type {
   ActivateDueLots,
   ActivateLot,
@@ -439,8 +439,9 @@ function requireTransferIsLot(state: PointsAccountState, transferId: string): Lo
 
 function requirePoints(points: Hundredths): void {
   if (!Number.isSafeInteger(points) || points <= 0 || points > MAX_POINTS_HUNDREDTHS) {
+    // details speak points, as the message and the public APIs do; hundredths stay inside
     throw new LedgerError('invalid_points', 'points must be a whole number of hundredths between 0.01 and 999999999', {
-      points,
+      points: toDecimal(points),
     });
   }
 }
@@ -451,7 +452,7 @@ function requireAvailable(state: PointsAccountState, points: Hundredths): void {
     throw new LedgerError(
       'insufficient_points',
       `not enough points: ${formatPoints(available)} available, ${formatPoints(points)} requested`,
-      { available, requested: points },
+      { available: toDecimal(available), requested: toDecimal(points) },
     );
   }
 }

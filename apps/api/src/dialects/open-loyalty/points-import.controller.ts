@@ -1,18 +1,17 @@
 import '@fastify/multipart';
-import { Controller, HttpCode, HttpException, Injectable, OnModuleInit, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, HttpException, Inject, Injectable, OnModuleInit, Post, Req } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
+import { ENGINE_CONFIG, type EngineConfig } from '@app/engine';
 import { RequestValidationError } from '../../http/validation';
 import { PointsImportService } from './points-import.service';
 import { XmlDocumentRefused } from './points-import.xml';
 import { IdempotentCommands, uploadedCommand } from '../../http/command-context';
 
-/** 100,000 items take about 20 MB; this leaves room and still bounds the temp file. */
-export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
 const FILE_FIELD = 'file[file]';
 
 /**
@@ -21,12 +20,15 @@ const FILE_FIELD = 'file[file]';
  */
 @Injectable()
 export class MultipartRegistration implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const instance = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!instance || typeof instance.register !== 'function' || instance.hasContentTypeParser('multipart/form-data')) return;
-    await instance.register(multipart, { limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10, parts: 11 } });
+    await instance.register(multipart, { limits: { fileSize: this.config.importMaxBytes, files: 1, fields: 10, parts: 11 } });
   }
 }
 
@@ -55,7 +57,10 @@ export class ImportResponse {
 @IdempotentCommands()
 @Controller('api/:storeCode/points/transfer')
 export class PointsImportController {
-  constructor(private readonly imports: PointsImportService) {}
+  constructor(
+    private readonly imports: PointsImportService,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+  ) {}
 
   @Post('import')
   @HttpCode(200)
@@ -83,13 +88,15 @@ export class PointsImportController {
     try {
       // the answer streams from a spool file (see ImportResponseBody): 100,000 items are ~17 MB of JSON
       return await this.imports.spoolAndCheck(store, upload.file, async (sha256, apply) => {
-        if (upload.file.truncated) throw new TooLarge();
+        if (upload.file.truncated) throw new TooLarge(this.config.importMaxBytes);
         // keyed: the key is claimed for this file, so another file under the same key is a 409
         return uploadedCommand(sha256, apply);
       });
     } catch (error) {
+      // a file cut at the limit reads as malformed XML: the limit is the real reason
+      if (upload.file.truncated) throw new TooLarge(this.config.importMaxBytes);
       if (error instanceof XmlDocumentRefused) throw new RequestValidationError([{ field: FILE_FIELD, message: error.message }]);
-      if (error instanceof TooLarge || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new TooLarge();
+      if (error instanceof TooLarge || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new TooLarge(this.config.importMaxBytes);
       // busboy's refusals of a broken multipart stream are the client's, not ours
       const status = (error as { statusCode?: number }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) throw new RequestValidationError([{ field: FILE_FIELD, message: (error as Error).message }]);
@@ -99,7 +106,7 @@ export class PointsImportController {
 }
 
 class TooLarge extends HttpException {
-  constructor() {
-    super({ statusCode: 413, error: 'Payload Too Large', message: `the XML file may be at most ${MAX_IMPORT_BYTES} bytes`, errors: [{ field: FILE_FIELD, message: 'file too large' }] }, 413);
+  constructor(limitBytes: number) {
+    super({ statusCode: 413, error: 'Payload Too Large', message: `the XML file may be at most ${limitBytes} bytes (LOYALTY_IMPORT_MAX_BYTES)`, errors: [{ field: FILE_FIELD, message: 'file too large' }] }, 413);
   }
 }
