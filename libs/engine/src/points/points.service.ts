@@ -20,6 +20,10 @@ import { CLOCK, READ_MODELS } from '../tokens';
 import { AccountDecision, ExecuteOnPointsAccount, ExecuteOnPointsAccountHandler } from './execute-on-account';
 
 export interface TransferDetails {
+  /** the caller's own id for the transfer (e.g. Emporix `id`); a fresh one otherwise */
+  transferId?: string;
+  /** business time the caller reports (ISO-8601, not in the future); recorded, never reorders the ledger */
+  occurredAt?: string;
   comment?: string;
   reason?: string;
   customerReason?: string;
@@ -50,9 +54,9 @@ export class PointsService {
   async addPoints(account: AccountKey, points: Hundredths, details: TransferDetails & LotDateOverrides = {}): Promise<{ transferId: string }> {
     const settings = await this.settings.get(account.tenant, account.storeCode);
     const now = this.now();
-    const { validUntil, validityDays, activatesAt, pendingDays, ...rest } = details;
+    const { validUntil, validityDays, activatesAt, pendingDays, transferId: chosen, ...rest } = details;
     const dates = resolveLotDates(settings, { validUntil, validityDays, activatesAt, pendingDays }, now);
-    const transferId = this.newId('transfer');
+    const transferId = chosen ?? this.newId('transfer');
     await this.execute(account, {
       type: 'AddPoints',
       data: {
@@ -68,12 +72,13 @@ export class PointsService {
   }
 
   async spendPoints(account: AccountKey, points: Hundredths, details: TransferDetails = {}): Promise<{ transferId: string }> {
-    const transferId = this.newId('transfer');
-    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...details } });
+    const { transferId: chosen, ...rest } = details;
+    const transferId = chosen ?? this.newId('transfer');
+    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...rest } });
     return { transferId };
   }
 
-  async blockPoints(account: AccountKey, points: Hundredths, details: Omit<TransferDetails, 'customerReason' | 'transactionId'> = {}) {
+  async blockPoints(account: AccountKey, points: Hundredths, details: Omit<TransferDetails, 'customerReason' | 'transactionId' | 'transferId' | 'occurredAt'> = {}) {
     const transferId = this.newId('transfer');
     await this.execute(account, { type: 'BlockPoints', data: { transferId, points, now: this.now(), ...details } });
     return { transferId };
