@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
+import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
@@ -25,6 +26,7 @@ export class ApiModule {
         }),
         HttpKitModule,
         OpenLoyaltyModule,
+        EmporixModule,
       ],
     };
   }

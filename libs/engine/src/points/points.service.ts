@@ -106,8 +106,10 @@ export class PointsService {
     await this.execute(account, { type: 'ResetPoints', data: { now: this.now() } });
   }
 
-  async openAccount(account: AccountKey): Promise<void> {
-    await this.execute(account, { type: 'OpenAccount', data: { ...account, accountId: this.newId('account'), now: this.now() } });
+  /** Opens the account, or reopens a closed one at 0; `opened` is false when it was open already (nothing changed). */
+  async openAccount(account: AccountKey): Promise<{ opened: boolean }> {
+    const decided = await this.execute(account, { type: 'OpenAccount', data: { ...account, accountId: this.newId('account'), now: this.now() } });
+    return { opened: decided.events.length > 0 };
   }
 
   async closeAccount(account: AccountKey): Promise<void> {
