@@ -54,7 +54,7 @@ export class PointsService {
   async addPoints(account: AccountKey, points: Hundredths, details: TransferDetails & LotDateOverrides = {}): Promise<{ transferId: string }> {
     const settings = await this.settings.get(account.tenant, account.storeCode);
     const now = this.now();
-    const { validUntil, validityDays, activatesAt, pendingDays, transferId: chosen, ...rest } = details;
+    const { validUntil, validityDays, activatesAt, pendingDays, transferId: chosen, occurredAt, ...rest } = details;
     const dates = resolveLotDates(settings, { validUntil, validityDays, activatesAt, pendingDays }, now);
     const transferId = chosen ?? this.newId('transfer');
     await this.execute(account, {
@@ -65,6 +65,7 @@ export class PointsService {
         now,
         ...dates,
         ...rest,
+        ...businessTime(occurredAt),
         ...(settings.openAccountOnFirstAdd ? { openAccount: { ...account, accountId: this.newId('account') } } : {}),
       },
     });
@@ -72,9 +73,9 @@ export class PointsService {
   }
 
   async spendPoints(account: AccountKey, points: Hundredths, details: TransferDetails = {}): Promise<{ transferId: string }> {
-    const { transferId: chosen, ...rest } = details;
+    const { transferId: chosen, occurredAt, ...rest } = details;
     const transferId = chosen ?? this.newId('transfer');
-    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...rest } });
+    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...rest, ...businessTime(occurredAt) } });
     return { transferId };
   }
 
@@ -185,4 +186,12 @@ export class PointsService {
     const scope = currentContext().idempotencyScope;
     return scope ? deterministicUuid(scope, purpose) : randomUUID();
   }
+}
+
+/** A reported business time in the ledger's one spelling (UTC ISO-8601 with milliseconds), whatever form the client sent. */
+function businessTime(occurredAt: string | undefined): { occurredAt?: string } {
+  if (occurredAt === undefined) return {};
+  const at = Date.parse(occurredAt);
+  if (Number.isNaN(at)) throw new LedgerError('invalid_lot_dates', `occurredAt is not a valid date: ${occurredAt}`);
+  return { occurredAt: new Date(at).toISOString() };
 }

@@ -42,11 +42,19 @@ function typeOf(problem: Problem): string {
   return problem.code;
 }
 
+/** Ledger names for what Emporix's bodies call otherwise: a ledger refusal naming one is about that body field. */
+const EMPORIX_FIELDS: Readonly<Record<string, string>> = { occurredAt: 'createdAt', expiresAt: 'validUntil' };
+
+function messageOf(problem: Problem): string {
+  return Object.entries(EMPORIX_FIELDS).reduce((message, [ledger, emporix]) => message.replaceAll(ledger, emporix), problem.message);
+}
+
 function detailsOf(problem: Problem): EmporixErrorDetail[] {
   if (problem.fields?.length) {
     return problem.fields.map((field) => ({ field: dottedField(field), type: 'invalid_value', message: field.message, moreInfo: '' }));
   }
-  return [{ field: null, type: typeOf(problem), message: problem.message, moreInfo: '' }];
+  const named = Object.keys(EMPORIX_FIELDS).find((ledger) => problem.details?.[ledger] !== undefined);
+  return [{ field: named ? EMPORIX_FIELDS[named] : null, type: typeOf(problem), message: messageOf(problem), moreInfo: '' }];
 }
 
 /**
@@ -71,7 +79,7 @@ export function emporixErrorWriter(clock: Clock): DialectErrorWriter {
         return { status: problem.status, body: { timestamp: clock.now().toISOString(), status: problem.status, error: problem.status === 500 ? 'Internal Server Error' : problem.message, path } };
       }
       const status = problem.status === 422 ? 400 : problem.status;
-      const body: EmporixError = { status, type: typeOf(problem), message: problem.message, moreInfo: '', details: detailsOf(problem) };
+      const body: EmporixError = { status, type: typeOf(problem), message: messageOf(problem), moreInfo: '', details: detailsOf(problem) };
       return { status, body };
     },
   };
