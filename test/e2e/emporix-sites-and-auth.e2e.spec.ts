@@ -77,6 +77,18 @@ describe('Emporix reward points: sites, tenants and auth', () => {
     expect(await engine.infrastructure.eventStore.headPosition()).toBe(head);
   });
 
+  it("an Emporix client gets its service token where Emporix serves it, /oauth/token with a form body", async () => {
+    const client = await engine.app.get(ClientService).createClient('acme', ['points:read']);
+    const issued = await engine
+      .http()
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret })
+      .expect(200);
+    expect(issued.body).toMatchObject({ access_token: expect.any(String), token_type: expect.stringMatching(/^bearer$/i), expires_in: expect.any(Number) });
+    await engine.http().get('/reward-points/summaryBatch').set(bearer(issued.body.access_token)).expect(200);
+  });
+
   it('an unknown path below /reward-points is a 404 in the Emporix shape', async () => {
     const response = await engine.http().get('/reward-points/customers').set(bearer(engine.token)).expect(404);
     expect(response.body).toMatchObject({ status: 404, type: 'resource_not_found', moreInfo: '', details: [expect.objectContaining({ field: null })] });

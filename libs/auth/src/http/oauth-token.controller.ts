@@ -64,7 +64,10 @@ function readCredentials(request: FastifyRequest, body: Record<string, unknown>)
   return { clientId: bodyId, clientSecret: bodySecret, viaBasic: false };
 }
 
-/** The OAuth2 client-credentials grant: JSON or form body, or HTTP Basic client authentication. */
+/**
+ * The OAuth2 client-credentials grant: JSON or form body, or HTTP Basic client authentication. Also at
+ * `/oauth/token`, where Emporix clients ask for their service token, so they only change the host.
+ */
 @Controller()
 export class OAuthTokenController {
   constructor(
@@ -72,7 +75,7 @@ export class OAuthTokenController {
     @Inject(TokenService) private readonly tokens: TokenService,
   ) {}
 
-  @Post('api/oauth/token')
+  @Post(['api/oauth/token', 'oauth/token'])
   @UseGuards(TokenEndpointThrottlerGuard)
   async issue(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // RFC 6749 5.1: token responses, successful or not, must never be cached.
