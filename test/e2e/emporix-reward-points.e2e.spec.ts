@@ -143,6 +143,8 @@ describe('Emporix reward points', () => {
     expect(redeemDecimal.body.details).toEqual([expect.objectContaining({ field: 'points' })]);
     const missing = await post(`/reward-points/customer/${customer}/addPoints`, { description: 'no points' }).expect(400);
     expect(missing.body.details).toEqual([expect.objectContaining({ field: 'points', message: 'is required' })]);
+    const bodiless = await engine.http().post(`/reward-points/customer/${customer}/redeemPoints`).set(auth()).expect(400);
+    expect(bodiless.body.details).toEqual([expect.objectContaining({ field: 'points', message: 'is required' })]);
     const badId = await post(`/reward-points/customer/${customer}/addPoints`, { id: 'has space', points: 1 }).expect(400);
     expect(badId.body.details).toEqual([expect.objectContaining({ field: 'id' })]);
     const tomorrow = new Date(clock.now().getTime() + DAY_MS).toISOString();
@@ -196,6 +198,8 @@ describe('Emporix reward points', () => {
     });
     const afterOpen = await head();
     await post(`/reward-points/customer/${customer}`, {}).expect(200);
+    // a bodiless request, as a client that sends nothing does
+    await engine.http().post(`/reward-points/customer/${customer}`).set(auth()).expect(200);
     expect(await head()).toBe(afterOpen);
     await post(`/reward-points/customer/${customer}`, { customerId: 'someone-else' }).expect(400);
 
