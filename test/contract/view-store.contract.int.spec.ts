@@ -471,6 +471,32 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect((await h.views.transfers.list({ tenant: T, storeCode: S })).total).toBe(6);
   });
 
+  it(`[${adapter}] AccountOpened after AccountClosed starts a fresh account at 0, with only its new transfers and lots`, async () => {
+    await seedStory(h);
+    await project();
+    // closed and reopened in one append (one batch), then credited, reusing an id of the closed life
+    const position = await appendAccount(h, 'bob', [
+      event('AccountClosed', { closedAt: '2026-01-25T00:00:00.000Z' }),
+      event('AccountOpened', { accountId: 'acc-bob-2', tenant: T, storeCode: S, customerId: 'bob', openedAt: '2026-01-26T00:00:00.000Z' }),
+      added('b-lot2', 250, '2026-01-27T00:00:00.000Z', { expiresAt: '2026-04-01T00:00:00.000Z' }),
+    ]);
+    await h.runner.waitFor(position);
+    expect(await h.views.accounts.account(T, S, 'bob')).toMatchObject({
+      accountId: 'acc-bob-2',
+      available: 250,
+      pending: 0,
+      blocked: 0,
+      earned: 250,
+      spent: 0,
+      expired: 0,
+      lastChangeAt: '2026-01-27T00:00:00.000Z',
+    });
+    const rows = await h.views.transfers.list({ tenant: T, storeCode: S, customerId: 'bob' });
+    expect(rows.rows.map((row) => [row.transferId, row.value, row.state])).toEqual([['b-lot2', 250, 'active']]);
+    expect((await h.views.lots.lots(T, S, 'bob')).map((lot) => [lot.lotId, lot.remaining])).toEqual([['b-lot2', 250]]);
+    expect((await h.views.accounts.page({ tenant: T, limit: 10 })).map((account) => account.customerId)).toEqual(['anna', 'bob']);
+  });
+
   it(`[${adapter}] lots: remaining, what is due, what expires soon, and scheduled days`, async () => {
     await seedStory(h);
     await project();

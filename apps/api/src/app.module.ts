@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
+import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
@@ -30,6 +31,7 @@ export class ApiModule {
         }),
         HttpKitModule,
         OpenLoyaltyModule,
+        EmporixModule,
       ],
     };
   }

@@ -11,6 +11,7 @@ import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
 import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
+import { ApiErrorFilter, ErrorWriters, installRouteErrorWriter } from './http/errors.filter';
 import { validationPipe } from './http/validation';
 
 export interface ApiApp {
@@ -50,6 +51,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   installBodyDepthLimit(app.getHttpAdapter().getInstance());
+  installRouteErrorWriter(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

@@ -4,6 +4,11 @@ import type { Hundredths } from './points';
  * The stored event catalogue. Type names are explicit strings (never class names) and
  * every amount is integer hundredths of a point. Timestamps are ISO-8601 strings taken
  * from the clock by `decide`, never produced by `evolve` or a projection.
+ *
+ * `createdAt` is when the ledger recorded a change, and the stream's order is the append order.
+ * `occurredAt` (PointsAdded, PointsSpent; optional) is the business time a client reported, e.g. an
+ * order placed yesterday: never after `createdAt`, shown to clients, and used for nothing else
+ * (spending order, expiry and activation all run on the recorded time).
  */
 export const SCHEMA_VERSION = 1;
 
@@ -20,6 +25,7 @@ export interface Allocation {
   expiresAt?: string;
 }
 
+/** Opens the account; after an AccountClosed it opens a fresh one (at 0) on the same stream. */
 export type AccountOpened = Event<
   'AccountOpened',
   { accountId: string; tenant: string; storeCode: string; customerId: string; openedAt: string }
@@ -34,6 +40,8 @@ export type PointsAdded = Event<
     points: Hundredths;
     state: LotState;
     createdAt: string;
+    /** business time reported by the client; see the catalogue's note */
+    occurredAt?: string;
     activatesAt?: string;
     expiresAt?: string;
     comment?: string;
@@ -58,6 +66,8 @@ export type PointsSpent = Event<
     points: Hundredths;
     allocations: Allocation[];
     createdAt: string;
+    /** business time reported by the client; see the catalogue's note */
+    occurredAt?: string;
     comment?: string;
     reason?: string;
     customerReason?: string;

@@ -53,6 +53,7 @@ const operation = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('advance' as const), hours: fc.integer({ min: 1, max: 600 }) }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'scheduler' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
 );
 
 /** Most sequences keep the account open throughout; about one in ten closes it somewhere. */
@@ -131,6 +132,8 @@ function commandsFor(op: Operation, model: ReferenceLedger, clock: { now: number
       ];
     case 'reset':
       return [{ type: 'ResetPoints', data: { now } }];
+    case 'reopen':
+      return [{ type: 'OpenAccount', data: { ...account, now } }];
   }
 }
 

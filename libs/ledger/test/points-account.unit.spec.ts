@@ -1,7 +1,7 @@
 import { LedgerError } from '../src/errors';
 import type { PointsAccountEvent } from '../src/events';
 import { parsePoints, toDecimal } from '../src/points';
-import { pointsAccountDecider, type PointsAccountCommand } from '../src/points-account';
+import { initialState, pointsAccountDecider, type PointsAccountCommand } from '../src/points-account';
 import { DeciderSpecification } from './decider-specification';
 import { account, added, blocked, day, expired, opened, spent } from './fixtures';
 
@@ -415,11 +415,10 @@ describe('points account: reset and close', () => {
       });
   });
 
-  it('a closed account refuses everything', () => {
+  it('a closed account refuses everything but being opened again', () => {
     const history: PointsAccountEvent[] = [opened, added('lot-1', 10_00), { type: 'AccountClosed', data: { closedAt: day(1) } }];
     const now = day(2);
     const commands: PointsAccountCommand[] = [
-      { type: 'OpenAccount', data: { ...account, now } },
       { type: 'CloseAccount', data: { now } },
       { type: 'AddPoints', data: { transferId: 'lot-2', points: 1_00, state: 'active', now, openAccount: account } },
       { type: 'SpendPoints', data: { transferId: 's', points: 1_00, now } },
@@ -436,9 +435,77 @@ describe('points account: reset and close', () => {
     for (const command of commands) spec.given(history).when(command).thenThrows('account_closed');
   });
 
+  it('it_reopens_a_closed_account_at_zero', () => {
+    const closed: PointsAccountEvent = { type: 'AccountClosed', data: { closedAt: day(1) } };
+    const reopening = { ...account, accountId: 'acc-2' };
+    spec
+      .given([opened, added('lot-1', 10_00), spent('spend-1', 4_00, [{ lotId: 'lot-1', points: 4_00 }]), closed])
+      .when({ type: 'OpenAccount', data: { ...reopening, now: day(2) } })
+      .thenState((after, events) => {
+        expect(events).toEqual([{ type: 'AccountOpened', data: { ...reopening, openedAt: day(2) } }]);
+        expect(after.status).toBe('open');
+        expect(after.balance).toEqual(initialState().balance);
+        expect([after.lots, after.spendings, after.blocks]).toEqual([[], [], []]);
+      });
+  });
+
+  it('it_forgets_the_closed_lots_of_a_reopened_account', () => {
+    spec
+      .given([opened, added('lot-1', 10_00), { type: 'AccountClosed', data: { closedAt: day(1) } }, { type: 'AccountOpened', data: { ...account, openedAt: day(2) } }])
+      .when({ type: 'CancelTransfer', data: { transferId: 'lot-1', now: day(3) } })
+      .thenThrows('transfer_not_found');
+  });
+
+  it('it_changes_nothing_when_an_open_account_is_opened_again', () => {
+    spec
+      .given([opened, added('lot-1', 10_00)])
+      .when({ type: 'OpenAccount', data: { ...account, accountId: 'acc-2', now: day(2) } })
+      .then([]);
+  });
+
+  it('it_never_reopens_a_closed_account_on_a_credit', () => {
+    spec
+      .given([opened, { type: 'AccountClosed', data: { closedAt: day(1) } }])
+      .when({ type: 'AddPoints', data: { transferId: 'lot-2', points: 1_00, state: 'active', now: day(2), openAccount: account } })
+      .thenThrows('account_closed');
+  });
+
   it('LedgerError carries code, message and an http status hint', () => {
     const error = new LedgerError('insufficient_points', 'not enough');
     expect(error).toBeInstanceOf(Error);
     expect([error.code, error.message, error.httpStatus]).toEqual(['insufficient_points', 'not enough', 422]);
+  });
+});
+
+describe('points account: business time', () => {
+  it('it_keeps_a_past_business_time_as_reported_and_spends_in_recorded_order', () => {
+    // reported as a day older than the first lot, the second lot is still drawn from second
+    spec
+      .given([opened, added('first', 10_00, { createdAt: day(5) })])
+      .when({ type: 'AddPoints', data: { transferId: 'second', points: 10_00, state: 'active', now: day(6), occurredAt: day(4) } })
+      .thenState((after, events) => {
+        expect(events).toEqual([added('second', 10_00, { createdAt: day(6), occurredAt: day(4) })]);
+        const spending = pointsAccountDecider.decide({ type: 'SpendPoints', data: { transferId: 's', points: 5_00, now: day(7), occurredAt: day(3) } }, after);
+        expect(spending).toEqual([spent('s', 5_00, [{ lotId: 'first', points: 5_00 }], { createdAt: day(7), occurredAt: day(3) })]);
+      });
+  });
+
+  it('it_expires_from_the_recorded_time_not_the_business_time', () => {
+    // expiry one day after recording is valid even though the business time is a week earlier
+    spec
+      .given([opened])
+      .when({ type: 'AddPoints', data: { transferId: 'lot', points: 1_00, state: 'active', now: day(10), occurredAt: day(3), expiresAt: day(11) } })
+      .then([added('lot', 1_00, { createdAt: day(10), occurredAt: day(3), expiresAt: day(11) })]);
+  });
+
+  it('it_refuses_a_business_time_in_the_future', () => {
+    spec
+      .given([opened, added('lot', 10_00)])
+      .when({ type: 'SpendPoints', data: { transferId: 's', points: 1_00, now: day(1), occurredAt: day(2) } })
+      .thenThrows('invalid_lot_dates');
+    spec
+      .given([opened])
+      .when({ type: 'AddPoints', data: { transferId: 'lot', points: 1_00, state: 'active', now: day(1), occurredAt: day(2) } })
+      .thenThrows('invalid_lot_dates');
   });
 });

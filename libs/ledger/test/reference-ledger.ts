@@ -115,11 +115,13 @@ export class ReferenceLedger {
 
   /** Applies the command, or throws Refusal; on a refusal this object may be half-changed (use a clone). */
   handle(command: PointsAccountCommand): void {
-    if (this.status === 'closed') throw new Refusal('account_closed');
     if (command.type === 'OpenAccount') {
+      // reopening a closed account starts it afresh, at 0
+      if (this.status === 'closed') Object.assign(this, new ReferenceLedger());
       this.status = 'open';
       return;
     }
+    if (this.status === 'closed') throw new Refusal('account_closed');
     if (this.status !== 'open') throw new Refusal('account_not_found');
     const now = Date.parse(command.data.now);
     switch (command.type) {

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
@@ -121,8 +121,10 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
+    this.write(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  write(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const problem = problemOf(error);
     if (problem.status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (error instanceof HttpException) {
@@ -134,4 +136,16 @@ export class ApiErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);
     void reply.status(written.status).send(written.body);
   }
+}
+
+/**
+ * Refusals Fastify makes itself before a handler runs (a body that is not valid JSON, too large, of an
+ * unsupported type) reach no Nest filter: a Fastify route keeps the error handler of the moment it was
+ * added, and Nest sets its own only after adding its routes. Every route added after this call writes
+ * them through the filter, so each dialect answers them in its own format.
+ */
+export function installRouteErrorWriter(fastify: FastifyInstance, filter: ApiErrorFilter): void {
+  fastify.addHook('onRoute', (route) => {
+    route.errorHandler = (error, request, reply) => filter.write(error, request, reply);
+  });
 }

@@ -23,14 +23,15 @@ export type RequiredScopes = readonly Scope[];
  * Where a route's request names its store. Whatever the source, the store is looked up within the
  * caller's tenant, and another tenant's store is a 404 exactly like none.
  * - `param`: a route parameter holding the store code (Open Loyalty's `/api/{storeCode}`).
- * - `query`: a query parameter holding the store code, `fallback` when absent (Emporix `?siteCode=`, default `main`).
+ * - `query`: a query parameter holding the store code, `fallback` when absent (Emporix `?siteCode=`, default `main`);
+ *   without a fallback an absent parameter leaves the route without a store (a tenant-wide read that may narrow to one).
  * - `body`: a body field holding a store alias (Prems `salesChannelId`); absent or empty leaves the route
  *   without a store, for the handler to find one (e.g. the customer's).
  * - `client-default`: the calling client's default store (Salla's requests name none).
  */
 export type StoreSource =
   | { from: 'param'; name: string }
-  | { from: 'query'; name: string; fallback: string }
+  | { from: 'query'; name: string; fallback?: string }
   | { from: 'body'; name: string }
   | { from: 'client-default' };
 

@@ -93,8 +93,10 @@ export class LoyaltyAuthGuard implements CanActivate {
         const code = routeParam(request, source.name);
         return code === undefined ? undefined : this.stores.resolveStore(principal, code);
       }
-      case 'query':
-        return this.stores.resolveStore(principal, field(request.query, source.name) || source.fallback);
+      case 'query': {
+        const code = field(request.query, source.name) || source.fallback;
+        return code === undefined ? undefined : this.stores.resolveStore(principal, code);
+      }
       case 'body': {
         const alias = field(request.body, source.name);
         return alias ? this.stores.resolveAlias(principal, alias) : undefined;

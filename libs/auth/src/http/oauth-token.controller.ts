@@ -51,7 +51,10 @@ function readCredentials(request: FastifyRequest, body: Record<string, unknown>)
   return { clientId: bodyId, clientSecret: bodySecret, viaBasic: false };
 }
 
-/** The OAuth2 client-credentials grant: JSON or form body, or HTTP Basic client authentication. */
+/**
+ * The OAuth2 client-credentials grant: JSON or form body, or HTTP Basic client authentication. Also at
+ * `/oauth/token`, where Emporix clients ask for their service token, so they only change the host.
+ */
 @Controller()
 export class OAuthTokenController {
   constructor(
@@ -60,7 +63,7 @@ export class OAuthTokenController {
     @Inject(FailedAuthentications) private readonly failures: FailedAuthentications,
   ) {}
 
-  @Post('api/oauth/token')
+  @Post(['api/oauth/token', 'oauth/token'])
   @PublicRoute('the client-credentials grant: the credentials are its body or Basic header')
   @UseGuards(TokenEndpointThrottlerGuard)
   async issue(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

@@ -20,6 +20,10 @@ import { CLOCK, READ_MODELS } from '../tokens';
 import { AccountDecision, ExecuteOnPointsAccount, ExecuteOnPointsAccountHandler } from './execute-on-account';
 
 export interface TransferDetails {
+  /** the caller's own id for the transfer (e.g. Emporix `id`); a fresh one otherwise */
+  transferId?: string;
+  /** business time the caller reports (ISO-8601, not in the future); recorded, never reorders the ledger */
+  occurredAt?: string;
   comment?: string;
   reason?: string;
   customerReason?: string;
@@ -50,9 +54,9 @@ export class PointsService {
   async addPoints(account: AccountKey, points: Hundredths, details: TransferDetails & LotDateOverrides = {}): Promise<{ transferId: string }> {
     const settings = await this.settings.get(account.tenant, account.storeCode);
     const now = this.now();
-    const { validUntil, validityDays, activatesAt, pendingDays, ...rest } = details;
+    const { validUntil, validityDays, activatesAt, pendingDays, transferId: chosen, occurredAt, ...rest } = details;
     const dates = resolveLotDates(settings, { validUntil, validityDays, activatesAt, pendingDays }, now);
-    const transferId = this.newId('transfer');
+    const transferId = chosen ?? this.newId('transfer');
     await this.execute(account, {
       type: 'AddPoints',
       data: {
@@ -61,6 +65,7 @@ export class PointsService {
         now,
         ...dates,
         ...rest,
+        ...businessTime(occurredAt),
         ...(settings.openAccountOnFirstAdd ? { openAccount: { ...account, accountId: this.newId('account') } } : {}),
       },
     });
@@ -68,12 +73,13 @@ export class PointsService {
   }
 
   async spendPoints(account: AccountKey, points: Hundredths, details: TransferDetails = {}): Promise<{ transferId: string }> {
-    const transferId = this.newId('transfer');
-    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...details } });
+    const { transferId: chosen, occurredAt, ...rest } = details;
+    const transferId = chosen ?? this.newId('transfer');
+    await this.execute(account, { type: 'SpendPoints', data: { transferId, points, now: this.now(), ...rest, ...businessTime(occurredAt) } });
     return { transferId };
   }
 
-  async blockPoints(account: AccountKey, points: Hundredths, details: Omit<TransferDetails, 'customerReason' | 'transactionId'> = {}) {
+  async blockPoints(account: AccountKey, points: Hundredths, details: Omit<TransferDetails, 'customerReason' | 'transactionId' | 'transferId' | 'occurredAt'> = {}) {
     const transferId = this.newId('transfer');
     await this.execute(account, { type: 'BlockPoints', data: { transferId, points, now: this.now(), ...details } });
     return { transferId };
@@ -101,8 +107,10 @@ export class PointsService {
     await this.execute(account, { type: 'ResetPoints', data: { now: this.now() } });
   }
 
-  async openAccount(account: AccountKey): Promise<void> {
-    await this.execute(account, { type: 'OpenAccount', data: { ...account, accountId: this.newId('account'), now: this.now() } });
+  /** Opens the account, or reopens a closed one at 0; `opened` is false when it was open already (nothing changed). */
+  async openAccount(account: AccountKey): Promise<{ opened: boolean }> {
+    const decided = await this.execute(account, { type: 'OpenAccount', data: { ...account, accountId: this.newId('account'), now: this.now() } });
+    return { opened: decided.events.length > 0 };
   }
 
   async closeAccount(account: AccountKey): Promise<void> {
@@ -178,4 +186,12 @@ export class PointsService {
     const scope = currentContext().idempotencyScope;
     return scope ? deterministicUuid(scope, purpose) : randomUUID();
   }
+}
+
+/** A reported business time in the ledger's one spelling (UTC ISO-8601 with milliseconds), whatever form the client sent. */
+function businessTime(occurredAt: string | undefined): { occurredAt?: string } {
+  if (occurredAt === undefined) return {};
+  const at = Date.parse(occurredAt);
+  if (Number.isNaN(at)) throw new LedgerError('invalid_lot_dates', `occurredAt is not a valid date: ${occurredAt}`);
+  return { occurredAt: new Date(at).toISOString() };
 }

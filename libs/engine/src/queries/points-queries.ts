@@ -54,7 +54,7 @@ export interface AccountEntry {
   /** for added and spent entries: which kind of transfer */
   transferType?: AddingType | SpendingType;
   points: Hundredths;
-  /** business time of the change (a client may give a past one; the ledger order is `position`) */
+  /** business time of the change: the client's reported `occurredAt` if any, else when it was recorded (the ledger order is `position`) */
   at: string;
   position: number;
   expiresAt?: string;
@@ -164,11 +164,11 @@ function entryOf(event: PointsAccountEvent): EntryOf | undefined {
   switch (event.type) {
     case 'PointsAdded': {
       const d = event.data;
-      return { transferId: d.transferId, kind: 'added', transferType: d.type, points: d.points, at: d.createdAt, ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}), ...details(d) };
+      return { transferId: d.transferId, kind: 'added', transferType: d.type, points: d.points, at: d.occurredAt ?? d.createdAt, ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}), ...details(d) };
     }
     case 'PointsSpent': {
       const d = event.data;
-      return { transferId: d.transferId, kind: 'spent', transferType: d.type, points: d.points, at: d.createdAt, ...details(d) };
+      return { transferId: d.transferId, kind: 'spent', transferType: d.type, points: d.points, at: d.occurredAt ?? d.createdAt, ...details(d) };
     }
     case 'PointsBlocked':
       return { transferId: event.data.transferId, kind: 'blocked', points: event.data.points, at: event.data.createdAt, ...details(event.data) };

@@ -26,6 +26,8 @@ export type AddPoints = Command<
     points: Hundredths;
     state: LotState;
     now: string;
+    /** business time a client reports (e.g. an order placed earlier); shown only, never orders the ledger */
+    occurredAt?: string;
     /** pending lots only: when the scheduler activates it; absent means manual activation */
     activatesAt?: string;
     expiresAt?: string;
@@ -45,6 +47,8 @@ export type SpendPoints = Command<
     transferId: string;
     points: Hundredths;
     now: string;
+    /** business time a client reports; shown only, never orders the ledger */
+    occurredAt?: string;
     comment?: string;
     reason?: string;
     customerReason?: string;

@@ -73,8 +73,8 @@ export function decide(command: PointsAccountCommand, state: PointsAccountState)
   }
 }
 
+/** Opening an open account changes nothing; opening a closed one reopens it, empty (its old lots stay closed with it). */
 export function openAccount(command: OpenAccount, state: PointsAccountState): PointsAccountEvent[] {
-  refuseClosed(state);
   if (state.status === 'open') return [];
   const { accountId, tenant, storeCode, customerId, now } = command.data;
   instant(now, 'now');
@@ -108,6 +108,7 @@ export function addPoints(command: AddPoints, state: PointsAccountState): Points
       });
     }
   }
+  requireBusinessTime(d.occurredAt, now);
   const added: PointsAdded = {
     type: 'PointsAdded',
     data: {
@@ -117,6 +118,7 @@ export function addPoints(command: AddPoints, state: PointsAccountState): Points
       state: d.state,
       createdAt: d.now,
       ...optional({
+        occurredAt: d.occurredAt,
         activatesAt: d.activatesAt,
         expiresAt: d.expiresAt,
         comment: d.comment,
@@ -135,7 +137,9 @@ export function spendPoints(command: SpendPoints, state: PointsAccountState): Po
   requireOpen(state);
   requireNewTransferId(state, d.transferId);
   requirePoints(d.points);
-  const due = dueEvents(state, instant(d.now, 'now'), d.now);
+  const at = instant(d.now, 'now');
+  requireBusinessTime(d.occurredAt, at);
+  const due = dueEvents(state, at, d.now);
   const settled = due.reduce(evolve, state);
   requireAvailable(settled, d.points);
   const spent: PointsSpent = {
@@ -147,6 +151,7 @@ export function spendPoints(command: SpendPoints, state: PointsAccountState): Po
       allocations: allocate(settled, d.points, false),
       createdAt: d.now,
       ...optional({
+        occurredAt: d.occurredAt,
         comment: d.comment,
         reason: d.reason,
         customerReason: d.customerReason,
@@ -460,6 +465,14 @@ function requireAvailable(state: PointsAccountState, points: Hundredths): void {
 function refuseSelfTransfer(senderCustomerId: string, receiverCustomerId: string): void {
   if (senderCustomerId === receiverCustomerId) {
     throw new LedgerError('p2p_to_self', 'points cannot be transferred to oneself');
+  }
+}
+
+/** A client's business time is kept for the record only, so it may lie in the past but never after the recording. */
+function requireBusinessTime(occurredAt: string | undefined, now: number): void {
+  if (occurredAt === undefined) return;
+  if (instant(occurredAt, 'occurredAt') > now) {
+    throw new LedgerError('invalid_lot_dates', 'occurredAt must not be in the future', { occurredAt });
   }
 }
 

@@ -171,7 +171,9 @@ export function findBlock(state: PointsAccountState, id: string): Block | undefi
 
 function opened(state: PointsAccountState, event: AccountOpened): PointsAccountState {
   const { accountId, tenant, storeCode, customerId, openedAt } = event.data;
-  return { ...state, status: 'open', account: { accountId, tenant, storeCode, customerId, openedAt } };
+  // a reopened account starts at 0: what the closed one held stays behind in the stream
+  const ledger = state.status === 'closed' ? initialState() : state;
+  return { ...ledger, status: 'open', account: { accountId, tenant, storeCode, customerId, openedAt } };
 }
 
 function lotOf(event: PointsAdded): Lot {
