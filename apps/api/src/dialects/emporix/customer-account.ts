@@ -1,14 +1,13 @@
 import type { StoreRecord } from '@app/auth';
+import type { CustomerResolver } from '@app/engine';
 import type { AccountKey } from '@app/ledger';
-import { ID_MESSAGE, ID_PATTERN } from '../../http/points.validator';
-import { RequestValidationError } from '../../http/validation';
 
 /**
  * The points account a path's customer id names in the route's store, by the one rule every dialect
- * follows (the customer resolver's `by: 'id'`): any id matching ID_PATTERN names the customer,
- * registered or not; anything else is a 400 on `customerId`.
+ * follows (CustomerResolver, `by: 'id'`): any well-formed id names the customer, registered or not; a
+ * malformed one is refused on the field `customerId`.
  */
-export async function customerAccount(store: StoreRecord, customerId: string): Promise<AccountKey> {
-  if (!ID_PATTERN.test(customerId)) throw new RequestValidationError([{ field: 'customerId', message: ID_MESSAGE, path: ['customerId'] }]);
-  return { tenant: store.tenant, storeCode: store.storeCode, customerId };
+export async function customerAccount(customers: CustomerResolver, store: StoreRecord, customerId: string): Promise<AccountKey> {
+  const ref = { tenant: store.tenant, storeCode: store.storeCode };
+  return { ...ref, customerId: await customers.resolve(ref, { by: 'id', value: customerId }) };
 }

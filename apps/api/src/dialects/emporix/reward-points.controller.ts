@@ -16,7 +16,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { CurrentStore, NamedStore, Principal, RequireScopes, StoreFrom } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { AccountCursor, PointsQueries, PointsService } from '@app/engine';
+import { AccountCursor, CustomerResolver, PointsQueries, PointsService } from '@app/engine';
 import { AccountKey, isLedgerError, LedgerError, parsePoints, toDecimal } from '@app/ledger';
 import { IdempotentCommands, keyFromBody } from '../../http/command-context';
 import { RequestValidationError } from '../../http/validation';
@@ -60,6 +60,7 @@ export class RewardPointsController {
   constructor(
     private readonly points: PointsService,
     private readonly queries: PointsQueries,
+    private readonly customers: CustomerResolver,
   ) {}
 
   @Get('summaryBatch')
@@ -112,7 +113,7 @@ export class RewardPointsController {
   @ApiOkResponse({ schema: { type: 'integer', example: 2000 } })
   @ApiBadRequestResponse({ description: 'malformed customerId' })
   async balance(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string): Promise<number> {
-    const account = await customerAccount(store, customerId);
+    const account = await customerAccount(this.customers, store, customerId);
     try {
       return toDecimal((await this.queries.summary(account)).available);
     } catch (error) {
@@ -133,7 +134,7 @@ export class RewardPointsController {
   @ApiOkResponse({ description: 'opened, or open already (no content)' })
   @ApiBadRequestResponse({ description: 'malformed customerId, or a body customerId other than the path\'s' })
   async open(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string, @Body() body: NewCustomerIn): Promise<void> {
-    const account = await customerAccount(store, customerId);
+    const account = await customerAccount(this.customers, store, customerId);
     if (body.customerId !== undefined && body.customerId !== account.customerId) {
       throw new RequestValidationError([{ field: 'customerId', message: "must be the path's customer id", path: ['customerId'] }]);
     }
@@ -152,7 +153,7 @@ export class RewardPointsController {
   @ApiOkResponse({ description: 'deleted (no content)' })
   @ApiNotFoundResponse({ description: 'the customer has no reward points entry (never created, or deleted)' })
   async close(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string): Promise<void> {
-    const account = await customerAccount(store, customerId);
+    const account = await customerAccount(this.customers, store, customerId);
     try {
       await this.points.closeAccount(account);
     } catch (error) {
@@ -170,7 +171,7 @@ export class RewardPointsController {
   @ApiOkResponse({ type: PointsSummaryOut })
   @ApiNotFoundResponse({ description: 'the customer has no open account in the site' })
   async summary(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string): Promise<PointsSummaryOut> {
-    const account = await customerAccount(store, customerId);
+    const account = await customerAccount(this.customers, store, customerId);
     // 404 unless the account is open; the entries come from its event stream
     await this.queries.summary(account);
     const entries = await this.queries.history(account);
@@ -189,7 +190,7 @@ export class RewardPointsController {
   @ApiBadRequestResponse({ description: 'a field is wrong (e.g. decimal points), or the rules refuse it (e.g. validUntil in the past)' })
   @ApiConflictResponse({ description: 'the account is deleted, or the id was used for another request' })
   async addPoints(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string, @Body() body: AddPointsIn): Promise<void> {
-    await this.credit(await customerAccount(store, customerId), body);
+    await this.credit(await customerAccount(this.customers, store, customerId), body);
   }
 
   @Post('customer/:customerId/redeemPoints')
@@ -204,7 +205,7 @@ export class RewardPointsController {
   @ApiBadRequestResponse({ description: 'a field is wrong, or not enough points (type `insufficient_points`)' })
   @ApiNotFoundResponse({ description: 'the customer has no open account in the site' })
   async redeemPoints(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string, @Body() body: RedeemPointsIn): Promise<void> {
-    const account = await customerAccount(store, customerId);
+    const account = await customerAccount(this.customers, store, customerId);
     await this.points.spendPoints(account, parsePoints(body.points), {
       ...(body.id !== undefined ? { transferId: body.id } : {}),
       ...(body.createdAt !== undefined ? { occurredAt: body.createdAt } : {}),
