@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
 import { ApiErrorFilter } from './http/errors.filter';
-import { OpenLoyaltyModule } from './open-loyalty/open-loyalty.module';
+import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;

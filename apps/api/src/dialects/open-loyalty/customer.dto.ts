@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { ID_MESSAGE, ID_PATTERN } from '../http/points.validator';
+import { ID_MESSAGE, ID_PATTERN } from '../../http/points.validator';
 import type { CustomerRecord } from '@app/read-models';
 import { openLoyaltyTime } from './transfer-listing.dto';
 

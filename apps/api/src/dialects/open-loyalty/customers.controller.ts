@@ -4,7 +4,7 @@ import { CurrentStore, CustomerAccess, CustomerNotFoundException, RequireScopes 
 import type { StoreRecord } from '@app/auth';
 import { ProgressTracker, READ_MODELS } from '@app/engine';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
-import { RequestValidationError } from '../http/validation';
+import { RequestValidationError } from '../../http/validation';
 import { CustomerRegistry, PROFILE_FIELDS, ProfileChange, ProfileField } from './customer-registry.service';
 import {
   CustomerCreatedResponse,
@@ -16,7 +16,7 @@ import {
   UpdateCustomerRequest,
 } from './customer.dto';
 import { CustomerIdParam } from './params.dto';
-import { IdempotentCommands } from '../http/command-context';
+import { IdempotentCommands } from '../../http/command-context';
 
 const LOOKUP_FIELDS: ReadonlyArray<CustomerLookupField & keyof CustomerLookupQuery> = ['email', 'phone', 'customerNumber', 'loyaltyCardNumber'];
 

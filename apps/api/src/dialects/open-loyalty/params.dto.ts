@@ -1,5 +1,5 @@
 import { Matches } from 'class-validator';
-import { ID_MESSAGE, ID_PATTERN } from '../http/points.validator';
+import { ID_MESSAGE, ID_PATTERN } from '../../http/points.validator';
 
 export class TransferIdParam {
   @Matches(ID_PATTERN, { message: ID_MESSAGE })

@@ -6,10 +6,10 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
-import { RequestValidationError } from '../http/validation';
+import { RequestValidationError } from '../../http/validation';
 import { PointsImportService } from './points-import.service';
 import { XmlDocumentRefused } from './points-import.xml';
-import { IdempotentCommands, uploadedCommand } from '../http/command-context';
+import { IdempotentCommands, uploadedCommand } from '../../http/command-context';
 
 /** 100,000 items take about 20 MB; this leaves room and still bounds the temp file. */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;

@@ -12,7 +12,7 @@ import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInConte
 import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
 import type { StoreRecord } from '@app/auth';
-import { ID_PATTERN } from '../http/points.validator';
+import { ID_PATTERN } from '../../http/points.validator';
 import { ImportedTransferItem, PointsTransferXmlReader } from './points-import.xml';
 
 export interface ImportItemResult {

@@ -9,8 +9,8 @@ import type { ReadModelQueries } from '@app/read-models';
 import { CustomerNotFoundException } from '@app/auth';
 import { AddTransferRequest, P2PRequest, TransferCreatedResponse, TransferRequest } from './transfer.dto';
 import { TransferIdParam } from './params.dto';
-import { RequestValidationError } from '../http/validation';
-import { IdempotentCommands } from '../http/command-context';
+import { RequestValidationError } from '../../http/validation';
+import { IdempotentCommands } from '../../http/command-context';
 
 const store = (record: StoreRecord) => ({ tenant: record.tenant, storeCode: record.storeCode });
 

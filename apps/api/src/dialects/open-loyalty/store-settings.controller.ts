@@ -4,8 +4,8 @@ import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
 import { StoreSettingsService } from '@app/engine';
 import { LedgerError, storeSettingsErrors, StoreSettings } from '@app/ledger';
-import { RequestValidationError } from '../http/validation';
-import { IdempotentCommands } from '../http/command-context';
+import { RequestValidationError } from '../../http/validation';
+import { IdempotentCommands } from '../../http/command-context';
 
 const SETTINGS_SCHEMA = {
   type: 'object',

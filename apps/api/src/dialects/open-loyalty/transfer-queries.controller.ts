@@ -8,7 +8,7 @@ import { CLOCK, ProgressTracker, READ_MODELS } from '@app/engine';
 import { Clock, DAY_MS, toDecimal } from '@app/ledger';
 import { rollUpHistogram } from '@app/read-models';
 import type { HistogramInterval, HistogramPointType, ReadModelQueries, TransferListQuery } from '@app/read-models';
-import { RequestValidationError } from '../http/validation';
+import { RequestValidationError } from '../../http/validation';
 import { CustomerTransferListQuery, toTransferView, TransferListQueryDto, TransferListResponse, windowError } from './transfer-listing.dto';
 
 const INTERVALS = ['day', 'month', 'year'] as const;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { ID_MESSAGE, ID_PATTERN, IsPoints } from '../http/points.validator';
+import { ID_MESSAGE, ID_PATTERN, IsPoints } from '../../http/points.validator';
 
 /** `transfer[...]` fields shared by add, spend and block (form-urlencoded or JSON). */
 export class TransferFields {
