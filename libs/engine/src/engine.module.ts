@@ -10,6 +10,7 @@ import { PointsService } from './points/points.service';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
+import { ENGINE_TELEMETRY, EngineTelemetry, noTelemetry } from './telemetry';
 import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
 
 export const INFRASTRUCTURE = Symbol.for('Infrastructure');
@@ -18,6 +19,8 @@ export interface EngineModuleOptions {
   config: EngineConfig;
   infrastructure: Infrastructure;
   clock?: Clock;
+  /** where command, append, scheduler and import figures go (the API's metrics); none by default */
+  telemetry?: EngineTelemetry;
 }
 
 /** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
@@ -63,6 +66,7 @@ export class EngineModule {
         { provide: ENGINE_CONFIG, useValue: config },
         { provide: INFRASTRUCTURE, useValue: infrastructure },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: ENGINE_TELEMETRY, useValue: options.telemetry ?? noTelemetry },
         { provide: EVENT_STORE, useValue: infrastructure.eventStore },
         { provide: READ_MODELS, useValue: infrastructure.readModels },
         { provide: PROJECTION_PROGRESS, useValue: progress },
@@ -83,6 +87,7 @@ export class EngineModule {
         ENGINE_CONFIG,
         INFRASTRUCTURE,
         CLOCK,
+        ENGINE_TELEMETRY,
         EVENT_STORE,
         READ_MODELS,
         PROJECTION_PROGRESS,

@@ -12,3 +12,4 @@ export * from './points/p2p-process-manager';
 export * from './scheduler';
 export * from './infrastructure';
 export * from './engine.module';
+export * from './telemetry';

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { currentContext, PointsService, ProgressTracker, READ_MODELS, runInContext, StreamedBody } from '@app/engine';
+import { currentContext, ENGINE_TELEMETRY, EngineTelemetry, PointsService, ProgressTracker, READ_MODELS, runInContext, StreamedBody } from '@app/engine';
 import { InvalidPointsError, isLedgerError, parsePoints } from '@app/ledger';
 import type { CustomerLookupField, ReadModelQueries } from '@app/read-models';
 import type { StoreRecord } from '@app/auth';
@@ -95,6 +95,7 @@ export class PointsImportService {
     private readonly points: PointsService,
     private readonly progress: ProgressTracker,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
+    @Inject(ENGINE_TELEMETRY) private readonly telemetry: EngineTelemetry,
   ) {}
 
   /**
@@ -160,10 +161,13 @@ export class PointsImportService {
       const results = await this.applyBatch(store, batch);
       batch = [];
       let text = '';
+      const successBefore = totalSuccess;
       for (const result of results) {
         text += `${totalProcessed++ ? ',' : ''}${JSON.stringify(result)}`;
         if (result.status === 'success') totalSuccess++;
       }
+      this.telemetry.importItems('success', totalSuccess - successBefore);
+      this.telemetry.importItems('failed', results.length - (totalSuccess - successBefore));
       await write(out, text);
       // keep the read models close behind: the projector then works in small batches instead of
       // catching up on thousands of events at once while the import keeps appending
