@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, DynamicModule, Injectable, Logger, Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import type { Server } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoInstance } from 'pino';
 import { HealthController } from './health.controller';
@@ -13,6 +14,10 @@ export interface OpsModuleOptions extends OpsOptions {
   /** the engine's pino logger; without it Nest keeps its own console logger (tests) */
   logger?: PinoInstance;
 }
+
+const IDLE_SWEEP_MS = 50;
+/** the longest a stop waits for requests in flight (an XML import may run long); then their connections are cut */
+const DRAIN_LIMIT_MS = 30_000;
 
 /**
  * Stops taking requests and lets those in flight finish before anything else shuts down: Nest
@@ -27,7 +32,20 @@ class DrainHttpFirst implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.log('no new requests; finishing those in flight');
-    await this.adapterHost.httpAdapter.close();
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    const closed = this.adapterHost.httpAdapter.close();
+    // a keep-alive connection is closed once its request is answered: otherwise the server waits for the client to hang up
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const cutOff = setTimeout(() => {
+      this.logger.warn(`requests still running after ${DRAIN_LIMIT_MS / 1000}s: closing their connections`);
+      server.closeAllConnections();
+    }, DRAIN_LIMIT_MS);
+    try {
+      await closed;
+    } finally {
+      clearInterval(sweep);
+      clearTimeout(cutOff);
+    }
   }
 }
 
