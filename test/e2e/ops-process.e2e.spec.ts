@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite } from '@app/event-store';
+import { run as runCli } from '../../apps/cli/src/main';
 import { clientToken, EngineProcess, spawnEngine } from '../support/engine-process';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../support/engine';
 
@@ -142,5 +143,20 @@ describe('engine process: logs and graceful stop', () => {
     db.close();
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
     expect(refused + (statuses.get(503) ?? 0)).toBeGreaterThan(0);
+
+    // the projections stopped on a committed batch: the views agree with the log up to their checkpoint
+    const previous = { ...process.env };
+    process.env.LOYALTY_PROFILE = 'embedded';
+    process.env.LOYALTY_DATA_DIR = dataDir;
+    const printed: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void printed.push(parts.join(' ')));
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await runCli(['verify'])).toBe(0);
+    } finally {
+      jest.restoreAllMocks();
+      process.env = previous;
+    }
+    expect(printed.join('\n')).toContain('views agree with the event log');
   });
 });
