@@ -47,6 +47,8 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.closing = true;
     this.scheduler.stop();
     this.p2p.stop();
+    // a pass under way finishes its account commands before the stores close under it
+    await this.scheduler.idle();
     await this.infrastructure.close();
   }
 }

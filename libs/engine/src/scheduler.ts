@@ -43,6 +43,11 @@ export class Scheduler {
     this.timer = undefined;
   }
 
+  /** Resolves once no pass is running (after `stop()`, before the stores close). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   /** One pass over everything due now; returns how many accounts were visited. */
   tick(): Promise<number> {
     this.running ??= this.pass().finally(() => (this.running = undefined));
