@@ -9,6 +9,8 @@ const ROOT = join(__dirname, '..', '..');
 export interface EngineProcess {
   url: string;
   child: ChildProcess;
+  /** everything the engine wrote to stdout so far (its log lines) */
+  stdout(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -27,8 +29,10 @@ export async function spawnEngine(dataDir: string, env: Record<string, string> =
       TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -50,6 +54,7 @@ export async function spawnEngine(dataDir: string, env: Record<string, string> =
   return {
     url,
     child,
+    stdout: () => stdout,
     kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
 import formbody from '@fastify/formbody';
-import { Logger, LogLevel } from '@nestjs/common';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamicModule, Logger, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { Logger as PinoInstance } from 'pino';
 import { parse as parseQuery } from 'qs';
 import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv, resolveTokenKeys, SqliteTenantDirectory, TenantDirectory } from '@app/auth';
 import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } from '@app/engine';
@@ -13,6 +17,10 @@ import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
 import { ApiErrorFilter, ErrorWriters, installRouteErrorWriter } from './http/errors.filter';
 import { validationPipe } from './http/validation';
+import { installHttpObserver } from './ops/http-observer';
+import { OpsMetrics } from './ops/metrics';
+import { OpsModule } from './ops/ops.module';
+import { opsOptionsFromEnv } from './ops/ops.options';
 
 export interface ApiApp {
   app: NestFastifyApplication;
@@ -25,7 +33,13 @@ export interface CreateApiOptions {
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
   logger?: false | LogLevel[];
+  /** the engine's structured logger (ops/logging.ts): Nest's logs and one line per request go to it; overrides `logger` */
+  log?: PinoInstance;
 }
+
+/** The API and its operations endpoints (health, metrics, logs), side by side. */
+@Module({})
+class EngineAppModule {}
 
 /** Builds the whole engine for one profile: stores, projections, auth, every API dialect, OpenAPI at /docs. */
 export async function createApiApp(config: EngineConfig, options: CreateApiOptions = {}): Promise<ApiApp> {
@@ -42,18 +56,27 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
     // bracketed form fields (transfer[points]) parse into nested objects, as PHP clients send them
     routerOptions: { querystringParser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) as Record<string, string> },
   });
+  const metrics = new OpsMetrics(infrastructure);
+  const root: DynamicModule = {
+    module: EngineAppModule,
+    imports: [
+      ApiModule.forRoot({ config, infrastructure, clock: options.clock, directory, tokenKeys, rateLimitPerMinute: rateLimitFromEnv(env), telemetry: metrics }),
+      OpsModule.forRoot({ ...opsOptionsFromEnv(env), metrics, logger: options.log }),
+    ],
+  };
   const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule.forRoot({ config, infrastructure, clock: options.clock, directory, tokenKeys, rateLimitPerMinute: rateLimitFromEnv(env) }),
+    root,
     adapter,
     // Nest's own body parsers are off: Fastify parses JSON, and forms go through qs below
-    { logger: options.logger ?? ['error', 'warn', 'log'], bufferLogs: false, bodyParser: false },
+    { logger: options.logger ?? ['error', 'warn', 'log'], bufferLogs: Boolean(options.log), bodyParser: false },
   );
+  if (options.log) app.useLogger(app.get(PinoNestLogger));
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   installBodyDepthLimit(app.getHttpAdapter().getInstance());
   installRouteErrorWriter(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
+  installHttpObserver(app.getHttpAdapter().getInstance(), metrics, options.log);
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,
@@ -71,11 +94,28 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   return { app, infrastructure, directory, bootstrap };
 }
 
-export function announceBootstrap(result: BootstrapResult, logger = new Logger('Bootstrap')): void {
-  if (result.generatedClient) {
-    logger.log(
-      `first start: created API client for tenant "${result.tenant}", store "${result.storeCode}" (shown once, keep it):\n` +
-        `  client_id=${result.generatedClient.clientId}\n  client_secret=${result.generatedClient.clientSecret}`,
+/**
+ * Hands the operator a first-start client's secret once, never through the log (log lines end up in
+ * shared pipelines): on a terminal it is written to the terminal; otherwise into a file only the
+ * engine's user can read, in the data folder, and the log says where.
+ */
+export function announceBootstrap(
+  result: BootstrapResult,
+  logger: Pick<Logger, 'log'> = new Logger('Bootstrap'),
+  handOver: { terminal?: NodeJS.WriteStream; dataDir?: string } = {},
+): void {
+  const generated = result.generatedClient;
+  if (!generated) return;
+  const terminal = handOver.terminal ?? process.stdout;
+  const where = `tenant "${result.tenant}", store "${result.storeCode}"`;
+  if (terminal.isTTY || !handOver.dataDir) {
+    terminal.write(
+      `first start: created API client for ${where} (shown once, keep it):\n` +
+        `  client_id=${generated.clientId}\n  client_secret=${generated.clientSecret}\n`,
     );
+    return;
   }
+  const file = join(handOver.dataDir, 'first-client.json');
+  writeFileSync(file, `${JSON.stringify({ tenant: result.tenant, storeCode: result.storeCode, client_id: generated.clientId, client_secret: generated.clientSecret }, null, 2)}\n`, { mode: 0o600 });
+  logger.log(`first start: created API client ${generated.clientId} for ${where}; its secret is in ${file} (readable by this user only): keep it and delete the file`);
 }

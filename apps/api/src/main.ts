@@ -1,17 +1,41 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, DataDirUnusableError, loadConfig } from '@app/engine';
 import { announceBootstrap, createApiApp } from './app';
+import { createEngineLogger } from './ops/logging';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { app, bootstrap } = await createApiApp(config);
-  announceBootstrap(bootstrap);
+  const log = createEngineLogger();
+  const { app, bootstrap } = await createApiApp(config, { log });
+  announceBootstrap(bootstrap, new Logger('Bootstrap'), { dataDir: config.profile === 'embedded' ? config.dataDir : undefined });
   await app.listen({ port: config.port, host: config.host });
-  new Logger('Engine').log(
+  const logger = new Logger('Engine');
+  logger.log(
     `loyalty engine (${config.profile}) listening on http://${config.host}:${config.port}` +
       (config.profile === 'embedded' ? `, data in ${config.sqlitePath}` : '') +
       `; API docs at /docs`,
   );
+  // graceful stop: no new requests, those in flight answered, the current projection batch committed, stores closed, exit 0
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: stopping`);
+    app.close().then(
+      () => {
+        logger.log(`${signal}: stopped cleanly`);
+        log.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error(`${signal}: stop failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((error) => {

@@ -16,11 +16,18 @@ export interface Decided<Event, State> extends Loaded<State> {
   position?: number;
 }
 
-export interface AggregateServiceOptions {
+export interface AggregateServiceOptions<Command = unknown> {
   /** re-decisions on fresh state after another writer won the race */
   maxConflictRetries?: number;
   /** folded states kept in memory; a cached state is brought up to date from its revision */
   cacheSize?: number;
+  /** told of each append's duration and each re-decision after a conflict (metrics) */
+  observer?: AggregateObserver<Command>;
+}
+
+export interface AggregateObserver<Command> {
+  appended(seconds: number): void;
+  conflictRetried(command: Command | ((state: never) => Command)): void;
 }
 
 /**
@@ -32,12 +39,14 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
   private readonly cache = new Map<string, Loaded<State>>();
   private readonly maxConflictRetries: number;
   private readonly cacheSize: number;
+  private readonly observer?: AggregateObserver<Command>;
 
   constructor(
     private readonly store: EventStore,
     private readonly decider: Decider<State, Command, Event>,
-    options: AggregateServiceOptions = {},
+    options: AggregateServiceOptions<Command> = {},
   ) {
+    this.observer = options.observer;
     this.maxConflictRetries = options.maxConflictRetries ?? 25;
     // enough for the hot accounts of a busy store; folded states are cheap to rebuild from their streams
     this.cacheSize = options.cacheSize ?? 10_000;
@@ -90,9 +99,11 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
           metadata,
         }));
         try {
+          const appendStarted = performance.now();
           const result = await this.store.appendToStream(streamId, toAppend, {
             expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
           });
+          this.observer?.appended((performance.now() - appendStarted) / 1000);
           const state = events.reduce((s, e) => this.decider.evolve(s, e), loaded.state);
           const next = { state, revision: result.nextExpectedRevision };
           this.remember(streamId, next);
@@ -100,6 +111,7 @@ export class AggregateService<Command, Event extends { type: string; data: unkno
         } catch (error) {
           this.cache.delete(streamId);
           if (!(error instanceof WrongExpectedRevisionError) || attempt >= this.maxConflictRetries) throw error;
+          this.observer?.conflictRetried(command);
           // another process appended first: back off a little, then decide again on its result
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
         }

@@ -14,6 +14,7 @@ import { PointsQueries } from './queries/points-queries';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
+import { ENGINE_TELEMETRY, EngineTelemetry, noTelemetry } from './telemetry';
 import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
 
 export const INFRASTRUCTURE = Symbol.for('Infrastructure');
@@ -22,6 +23,8 @@ export interface EngineModuleOptions {
   config: EngineConfig;
   infrastructure: Infrastructure;
   clock?: Clock;
+  /** where command, append, scheduler and import figures go (the API's metrics); none by default */
+  telemetry?: EngineTelemetry;
 }
 
 /** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
@@ -48,6 +51,8 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.closing = true;
     this.scheduler.stop();
     this.p2p.stop();
+    // a pass under way finishes its account commands before the stores close under it
+    await this.scheduler.idle();
     await this.infrastructure.close();
   }
 }
@@ -67,6 +72,7 @@ export class EngineModule {
         { provide: ENGINE_CONFIG, useValue: config },
         { provide: INFRASTRUCTURE, useValue: infrastructure },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: ENGINE_TELEMETRY, useValue: options.telemetry ?? noTelemetry },
         { provide: EVENT_STORE, useValue: infrastructure.eventStore },
         { provide: READ_MODELS, useValue: infrastructure.readModels },
         { provide: PROJECTION_PROGRESS, useValue: progress },
@@ -93,6 +99,7 @@ export class EngineModule {
         ENGINE_CONFIG,
         INFRASTRUCTURE,
         CLOCK,
+        ENGINE_TELEMETRY,
         EVENT_STORE,
         READ_MODELS,
         PROJECTION_PROGRESS,

@@ -1,11 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Clock } from '@app/ledger';
 import type { ReadModelQueries } from '@app/read-models';
+import type { AccountDecision } from './points/execute-on-account';
 import { PointsService } from './points/points.service';
 import { runInContext } from './request-context';
+import { ENGINE_TELEMETRY, EngineTelemetry, noTelemetry } from './telemetry';
 import { CLOCK, READ_MODELS } from './tokens';
 
 const BATCH = 500;
+
+/** lots a decision activated or expired: one event per lot */
+function countOf(decided: AccountDecision, type: 'PointsActivated' | 'PointsExpired'): number {
+  return decided.events.filter((event) => event.type === type).length;
+}
 
 /**
  * Activates pending lots and expires lots when they fall due. The due list comes from the lots
@@ -22,6 +29,7 @@ export class Scheduler {
     private readonly points: PointsService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
+    @Optional() @Inject(ENGINE_TELEMETRY) private readonly telemetry: EngineTelemetry = noTelemetry,
   ) {}
 
   start(intervalMs: number): void {
@@ -35,6 +43,11 @@ export class Scheduler {
     this.timer = undefined;
   }
 
+  /** Resolves once no pass is running (after `stop()`, before the stores close). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   /** One pass over everything due now; returns how many accounts were visited. */
   tick(): Promise<number> {
     this.running ??= this.pass().finally(() => (this.running = undefined));
@@ -44,6 +57,18 @@ export class Scheduler {
   private async pass(): Promise<number> {
     const now = this.clock.now().toISOString();
     const seen = new Set<string>();
+    const lots = { activated: 0, expired: 0 };
+    let failed = true;
+    try {
+      const visited = await this.visitDue(now, seen, lots);
+      failed = false;
+      return visited;
+    } finally {
+      this.telemetry.schedulerPass(lots, failed);
+    }
+  }
+
+  private visitDue(now: string, seen: Set<string>, lots: { activated: number; expired: number }): Promise<number> {
     return runInContext({ issuer: 'system', actor: 'scheduler' }, async () => {
       for (;;) {
         const due = await this.views.lots.due(now, BATCH);
@@ -55,8 +80,8 @@ export class Scheduler {
         for (const [key, account] of accounts) {
           seen.add(key);
           try {
-            await this.points.execute(account, { type: 'ActivateDueLots', data: { now } });
-            await this.points.execute(account, { type: 'ExpireDueLots', data: { now } });
+            lots.activated += countOf(await this.points.execute(account, { type: 'ActivateDueLots', data: { now } }), 'PointsActivated');
+            lots.expired += countOf(await this.points.execute(account, { type: 'ExpireDueLots', data: { now } }), 'PointsExpired');
           } catch (error) {
             // one account's refusal (closed meanwhile, say) must not hold up everyone else's expiries
             this.logger.warn(`due lots of ${key} not handled: ${(error as Error).message}`);

@@ -3,6 +3,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import type { EventStore } from '@app/event-store';
 import {
   AccountKey,
+  isLedgerError,
   pointsAccountDecider,
   PointsAccountCommand,
   PointsAccountEvent,
@@ -13,6 +14,7 @@ import { AggregateService, Decided } from '../aggregate.service';
 import { currentContext, metadataFor } from '../request-context';
 import { EVENT_STORE } from '../tokens';
 import { ProgressTracker } from '../progress-tracker';
+import { ENGINE_TELEMETRY, EngineTelemetry } from '../telemetry';
 
 /** One command for one points account; the handler below is the only writer of account streams. */
 export class ExecuteOnPointsAccount {
@@ -31,8 +33,14 @@ export class ExecuteOnPointsAccountHandler implements ICommandHandler<ExecuteOnP
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
     private readonly progress: ProgressTracker,
+    @Inject(ENGINE_TELEMETRY) private readonly telemetry: EngineTelemetry,
   ) {
-    this.accounts = new AggregateService(store, pointsAccountDecider);
+    this.accounts = new AggregateService(store, pointsAccountDecider, {
+      observer: {
+        appended: (seconds) => telemetry.appended(seconds),
+        conflictRetried: (command) => telemetry.conflictRetried(typeof command === 'function' ? 'derived' : command.type),
+      },
+    });
   }
 
   async execute({ account, command }: ExecuteOnPointsAccount): Promise<AccountDecision> {
@@ -40,12 +48,19 @@ export class ExecuteOnPointsAccountHandler implements ICommandHandler<ExecuteOnP
     const idempotency = context.idempotencyScope
       ? { scope: context.idempotencyScope, takeover: Boolean(context.idempotencyTakeover) }
       : undefined;
-    const decided = await this.accounts.handle(
-      pointsAccountStream(account),
-      command,
-      { ...metadataFor(account.tenant, account.storeCode, context) },
-      idempotency,
-    );
+    let decided: AccountDecision;
+    try {
+      decided = await this.accounts.handle(
+        pointsAccountStream(account),
+        command,
+        { ...metadataFor(account.tenant, account.storeCode, context) },
+        idempotency,
+      );
+    } catch (error) {
+      this.telemetry.command(command.type, isLedgerError(error) ? 'refused' : 'failed');
+      throw error;
+    }
+    this.telemetry.command(command.type, 'accepted');
     if (decided.position !== undefined) this.progress.appended(decided.position);
     return decided;
   }

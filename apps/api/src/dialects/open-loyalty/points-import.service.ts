@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { BulkItem, BulkOperation, BulkPoints, BulkResult, RefusedBulkItem, StreamedBody } from '@app/engine';
+import { BulkItem, BulkOperation, BulkPoints, BulkResult, ENGINE_TELEMETRY, EngineTelemetry, RefusedBulkItem, StreamedBody } from '@app/engine';
 import type { CustomerReference } from '@app/engine';
 import { InvalidPointsError, parsePoints } from '@app/ledger';
 import type { StoreRecord } from '@app/auth';
@@ -77,7 +77,10 @@ export class ImportResponseBody implements StreamedBody {
  */
 @Injectable()
 export class PointsImportService {
-  constructor(private readonly bulk: BulkPoints) {}
+  constructor(
+    private readonly bulk: BulkPoints,
+    @Inject(ENGINE_TELEMETRY) private readonly telemetry: EngineTelemetry,
+  ) {}
 
   /**
    * Copies `upload` to a temp file, checking it on the way (throws XmlDocumentRefused) and taking
@@ -153,6 +156,9 @@ export class PointsImportService {
         async (results) => {
           let text = '';
           for (const result of results) text += `${written++ ? ',' : ''}${JSON.stringify(importResult(identifiers.shift() as string, result))}`;
+          const applied = results.filter((result) => result.status === 'applied').length;
+          this.telemetry.importItems('success', applied);
+          this.telemetry.importItems('failed', results.length - applied);
           await write(out, text);
         },
         { itemScope: 'import' },
