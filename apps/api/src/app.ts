@@ -10,6 +10,9 @@ import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } fr
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
 import { installCommandContext } from './http/command-context';
+import { installJsonBodyParser } from './http/json-body';
+import { routeErrorsThroughNest } from './http/route-errors';
+import { PREMS_PREFIXES } from './dialects/prems/shopware-errors';
 import { validationPipe } from './http/validation';
 
 export interface ApiApp {
@@ -47,6 +50,9 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
     { logger: options.logger ?? ['error', 'warn', 'log'], bufferLogs: false, bodyParser: false },
   );
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
+  routeErrorsThroughNest(app.getHttpAdapter().getInstance());
+  // Prems clients send the Postman collection's bodies, // comments included
+  installJsonBodyParser(app.getHttpAdapter().getInstance(), { commentsAllowedUnder: PREMS_PREFIXES });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
