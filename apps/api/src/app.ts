@@ -6,7 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parse as parseQuery } from 'qs';
 import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv, resolveTokenKeys, SqliteTenantDirectory, TenantDirectory } from '@app/auth';
-import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } from '@app/engine';
+import { EngineConfig, IdempotencyGuard, Infrastructure, loadTlsCredentials, openInfrastructure } from '@app/engine';
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
 import { installCommandContext } from './http/command-context';
@@ -31,6 +31,8 @@ export interface CreateApiOptions {
 /** Builds the whole engine for one profile: stores, projections, auth, every API dialect, OpenAPI at /docs. */
 export async function createApiApp(config: EngineConfig, options: CreateApiOptions = {}): Promise<ApiApp> {
   const env = options.env ?? process.env;
+  // read before any store opens, so a bad certificate path stops the start with nothing to close
+  const https = config.tls ? loadTlsCredentials(config.tls) : undefined;
   const infrastructure = await openInfrastructure(config);
   const directory: TenantDirectory = infrastructure.sqlite
     ? new SqliteTenantDirectory(infrastructure.sqlite)
@@ -39,6 +41,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   const tokenKeys = await resolveTokenKeys(env, directory);
 
   const adapter = new FastifyAdapter({
+    ...(https ? { https } : {}),
     bodyLimit: config.bodyLimitBytes,
     // bracketed form fields (transfer[points]) parse into nested objects, as PHP clients send them
     routerOptions: { querystringParser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) as Record<string, string> },
