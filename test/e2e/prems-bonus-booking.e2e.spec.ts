@@ -94,6 +94,13 @@ describe('Prems bonus system (Shopware): bonus bookings', () => {
       expect(await balance('DEFAULT', customerId)).toBe(3);
     });
 
+    it('spending from a customer who has no account yet is a 404 and opens none', async () => {
+      const before = await head();
+      const refused = await post(byId.path, { customerId: randomUUID(), description: 'x', points: -1 }).expect(404);
+      expect(refused.body.errors[0]).toMatchObject({ status: '404', code: 'PREMS_BONUS_SYSTEM__ACCOUNT_NOT_FOUND' });
+      expect(await head()).toBe(before);
+    });
+
     it.each([
       [0, 'VIOLATION::IS_EQUAL_ERROR'],
       [1.5, 'VIOLATION::INVALID_TYPE_ERROR'],
