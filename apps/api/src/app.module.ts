@@ -4,6 +4,7 @@ import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
 import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
+import { PremsModule } from './dialects/prems/prems.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -32,6 +33,7 @@ export class ApiModule {
         HttpKitModule,
         OpenLoyaltyModule,
         EmporixModule,
+        PremsModule,
       ],
     };
   }

@@ -10,12 +10,14 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger as PinoInstance } from 'pino';
 import { parse as parseQuery } from 'qs';
 import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv, resolveTokenKeys, SqliteTenantDirectory, TenantDirectory } from '@app/auth';
-import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } from '@app/engine';
+import { EngineConfig, IdempotencyGuard, Infrastructure, loadTlsCredentials, openInfrastructure } from '@app/engine';
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
 import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
 import { ApiErrorFilter, ErrorWriters, installRouteErrorWriter } from './http/errors.filter';
+import { installJsonBodyParser } from './http/json-body';
+import { PREMS_PREFIXES } from './dialects/prems/shopware-errors';
 import { validationPipe } from './http/validation';
 import { installHttpObserver } from './ops/http-observer';
 import { OpsMetrics } from './ops/metrics';
@@ -44,6 +46,8 @@ class EngineAppModule {}
 /** Builds the whole engine for one profile: stores, projections, auth, every API dialect, OpenAPI at /docs. */
 export async function createApiApp(config: EngineConfig, options: CreateApiOptions = {}): Promise<ApiApp> {
   const env = options.env ?? process.env;
+  // read before any store opens, so a bad certificate path stops the start with nothing to close
+  const https = config.tls ? loadTlsCredentials(config.tls) : undefined;
   const infrastructure = await openInfrastructure(config);
   const directory: TenantDirectory = infrastructure.sqlite
     ? new SqliteTenantDirectory(infrastructure.sqlite)
@@ -52,6 +56,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   const tokenKeys = await resolveTokenKeys(env, directory);
 
   const adapter = new FastifyAdapter({
+    ...(https ? { https } : {}),
     bodyLimit: config.bodyLimitBytes,
     // bracketed form fields (transfer[points]) parse into nested objects, as PHP clients send them
     routerOptions: { querystringParser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) as Record<string, string> },
@@ -72,6 +77,8 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   );
   if (options.log) app.useLogger(app.get(PinoNestLogger));
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
+  // Prems clients send the Postman collection's bodies, // comments included
+  installJsonBodyParser(app.getHttpAdapter().getInstance(), { commentsAllowedUnder: PREMS_PREFIXES });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   installBodyDepthLimit(app.getHttpAdapter().getInstance());
   installRouteErrorWriter(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const logger = new Logger('Engine');
   logger.log(
-    `loyalty engine (${config.profile}) listening on http://${config.host}:${config.port}` +
+    `loyalty engine (${config.profile}) listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port}` +
       (config.profile === 'embedded' ? `, data in ${config.sqlitePath}` : '') +
       `; API docs at /docs`,
   );

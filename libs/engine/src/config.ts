@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { validatePostgresSchema } from '@app/event-store';
 
 export type Profile = 'embedded' | 'distributed';
@@ -33,6 +35,8 @@ export interface EngineConfig {
   bodyLimitBytes: number;
   /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
   importMaxBytes: number;
+  /** serve HTTPS with this PEM certificate (chain) and private key, both given or neither */
+  tls?: { certPath: string; keyPath: string };
 }
 
 export class ConfigError extends Error {
@@ -87,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
   };
+  const certPath = env.LOYALTY_TLS_CERT || undefined;
+  const keyPath = env.LOYALTY_TLS_KEY || undefined;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new ConfigError('HTTPS needs both LOYALTY_TLS_CERT and LOYALTY_TLS_KEY (PEM file paths); only one is set');
+  }
+  if (certPath && keyPath) config.tls = { certPath: resolve(certPath), keyPath: resolve(keyPath) };
   if (profile === 'distributed') {
     if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
       throw new ConfigError('the distributed profile on EventStoreDB needs EVENTSTORE_CONNECTION_STRING (or LOYALTY_EVENT_STORE=postgres with DATABASE_URL)');
@@ -116,4 +126,23 @@ function checkPostgres(config: EngineConfig): void {
   } catch (error) {
     throw new ConfigError(`LOYALTY_POSTGRES_SCHEMA: ${(error as Error).message}`);
   }
+}
+
+/** The certificate and key HTTPS serves, read and checked to belong together; a ConfigError names what is wrong. */
+export function loadTlsCredentials(tls: { certPath: string; keyPath: string }): { cert: Buffer; key: Buffer } {
+  const read = (variable: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new ConfigError(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  const cert = read('LOYALTY_TLS_CERT', tls.certPath);
+  const key = read('LOYALTY_TLS_KEY', tls.keyPath);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(`LOYALTY_TLS_CERT ${tls.certPath} and LOYALTY_TLS_KEY ${tls.keyPath} are not a PEM certificate and its private key: ${(error as Error).message}`);
+  }
+  return { cert, key };
 }

@@ -1,4 +1,8 @@
-import { ConfigError, loadConfig } from './config';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, loadTlsCredentials } from './config';
 
 const distributed = { LOYALTY_PROFILE: 'distributed', MONGODB_URI: 'mongodb://127.0.0.1:27017/' };
 
@@ -43,5 +47,46 @@ describe('engine configuration from the environment', () => {
     expect(loadConfig({}).importMaxBytes).toBe(256 * 1024 * 1024);
     expect(loadConfig({ LOYALTY_IMPORT_MAX_BYTES: '1048576' }).importMaxBytes).toBe(1_048_576);
     expect(() => loadConfig({ LOYALTY_IMPORT_MAX_BYTES: '10MB' })).toThrow(ConfigError);
+  });
+});
+
+describe('loadConfig and loadTlsCredentials: HTTPS', () => {
+  let dir: string;
+  let cert: string;
+  let key: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'loyalty-tls-'));
+    cert = join(dir, 'cert.pem');
+    key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves plain HTTP unless both variables are set', () => {
+    expect(loadConfig({}).tls).toBeUndefined();
+    expect(loadConfig({ LOYALTY_TLS_CERT: cert, LOYALTY_TLS_KEY: key }).tls).toEqual({ certPath: cert, keyPath: key });
+    expect(() => loadConfig({ LOYALTY_TLS_CERT: cert })).toThrow('needs both LOYALTY_TLS_CERT and LOYALTY_TLS_KEY');
+    expect(() => loadConfig({ LOYALTY_TLS_KEY: key })).toThrow(ConfigError);
+  });
+
+  it('reads a PEM certificate and its key', () => {
+    const credentials = loadTlsCredentials({ certPath: cert, keyPath: key });
+    expect(credentials.cert.toString()).toContain('BEGIN CERTIFICATE');
+    expect(credentials.key.toString()).toContain('PRIVATE KEY');
+  });
+
+  it('a path that cannot be read is a ConfigError naming the variable and the path', () => {
+    const missing = join(dir, 'nowhere.pem');
+    expect(() => loadTlsCredentials({ certPath: missing, keyPath: key })).toThrow(`LOYALTY_TLS_CERT: cannot read ${missing} (ENOENT)`);
+    expect(() => loadTlsCredentials({ certPath: cert, keyPath: missing })).toThrow(`LOYALTY_TLS_KEY: cannot read ${missing} (ENOENT)`);
+  });
+
+  it('files that are not a certificate and its key are a ConfigError, not a crash at listen', () => {
+    const junk = join(dir, 'junk.pem');
+    writeFileSync(junk, 'not a certificate');
+    expect(() => loadTlsCredentials({ certPath: junk, keyPath: key })).toThrow(ConfigError);
+    // a certificate given as the key
+    expect(() => loadTlsCredentials({ certPath: cert, keyPath: cert })).toThrow('are not a PEM certificate and its private key');
   });
 });

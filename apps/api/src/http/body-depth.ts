@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 
 /** No request of any dialect nests deeper than a few levels; 32 leaves room and keeps validation's recursion shallow. */
@@ -15,10 +16,13 @@ export function nestedDeeperThan(body: unknown, limit: number): boolean {
   return false;
 }
 
-/** One check for JSON and form bodies alike, after parsing and before validation (which recurses once per level). */
+/**
+ * One check for JSON and form bodies alike, after parsing and before validation (which recurses once
+ * per level). The refusal goes to the route's error handler, so each dialect writes it in its format.
+ */
 export function installBodyDepthLimit(fastify: FastifyInstance, limit = MAX_BODY_DEPTH): void {
-  fastify.addHook('preValidation', (request, reply, done) => {
+  fastify.addHook('preValidation', (request, _reply, done) => {
     if (!nestedDeeperThan(request.body, limit)) return done();
-    void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `request body is nested more than ${limit} levels deep` });
+    done(new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `request body is nested more than ${limit} levels deep` }));
   });
 }

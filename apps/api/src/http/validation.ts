@@ -6,6 +6,8 @@ export interface FieldError {
   message: string;
   /** the same field as path parts (["transfer", "points"]), for dialects that name fields otherwise */
   path?: string[];
+  /** the class-validator constraint that failed (isDefined, isInt, maxLength, ...), for dialects that code errors by kind */
+  constraint?: string;
 }
 
 /** A request whose fields failed validation: answered 400 with one message per field. */
@@ -25,7 +27,7 @@ function fieldName(path: string[]): string {
 export function flattenValidationErrors(errors: ValidationError[], parents: string[] = []): FieldError[] {
   return errors.flatMap((error) => {
     const path = [...parents, error.property];
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field: fieldName(path), message, path }));
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({ field: fieldName(path), message, path, constraint }));
     return [...own, ...flattenValidationErrors(error.children ?? [], path)];
   });
 }
