@@ -14,7 +14,7 @@ import {
 } from '../event-store.port';
 import { assertExpectedRevision, validateExpectedRevision } from '../expected-revision';
 import { appendChannel, EVENT_COLUMNS, lockSchemaCreation, schemaStatements, validateSchemaName } from './postgres-schema';
-import { AppendSignal, PostgresSubscription } from './postgres-subscription';
+import { AppendSignal, PolledSubscription } from '../polled-subscription';
 
 export interface PostgresEventStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -78,7 +78,7 @@ export class PostgresEventStore implements EventStore {
   private readonly now: () => Date;
   private readonly pollIntervalMs: number;
   private readonly defaultBatchSize: number;
-  private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly subscriptions = new Set<PolledSubscription>();
   private readonly signal = new AppendSignal();
   private readyPromise: Promise<void> | undefined;
   /** the connection LISTENing for appends, opened with the first subscription */
@@ -156,12 +156,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
-    const subscription = new PostgresSubscription({
+    const subscription = new PolledSubscription({
       after: options.after ?? START,
       batchSize: options.batchSize ?? this.defaultBatchSize,
       pollIntervalMs: this.pollIntervalMs,
       signal: this.signal,
-      listen: () => this.listen(),
+      // LISTEN before every read: an append committed after the read cannot go unnoticed
+      beforeRead: () => this.listen(),
       readAfter: (after, maxCount) => this.readAllAfter(after, maxCount),
       onClose: (closed) => this.subscriptions.delete(closed),
     });

@@ -14,7 +14,7 @@ import {
 } from '../event-store.port';
 import { assertExpectedRevision, validateExpectedRevision } from '../expected-revision';
 import type { SqliteDatabase } from './sqlite-database';
-import { SqliteSubscription } from './sqlite-subscription';
+import { AppendSignal, PolledSubscription } from '../polled-subscription';
 
 export interface SqliteEventStoreOptions {
   /** clock for recordedAt; the append time */
@@ -96,9 +96,9 @@ export class SqliteEventStore implements EventStore {
   private readonly now: () => Date;
   private readonly pollIntervalMs: number;
   private readonly defaultBatchSize: number;
-  private readonly subscriptions = new Set<SqliteSubscription>();
-  /** wakers of live subscriptions waiting for the next append through this instance */
-  private readonly appendWaiters = new Set<() => void>();
+  private readonly subscriptions = new Set<PolledSubscription>();
+  /** wakes live subscriptions on the next append through this instance */
+  private readonly appended = new AppendSignal();
 
   private readonly insertEvent: Statement<[string, number, string, string, string, string, number]>;
   private readonly selectStreamTip: Statement<[string], StreamTip>;
@@ -169,15 +169,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
-    const subscription = new SqliteSubscription({
+    const subscription = new PolledSubscription({
       after: options.after ?? START,
       batchSize: options.batchSize ?? this.defaultBatchSize,
       pollIntervalMs: this.pollIntervalMs,
+      signal: this.appended,
       readAfter: (after, maxCount) => this.readAllAfter(after, maxCount),
-      waitForAppend: (wake) => {
-        this.appendWaiters.add(wake);
-        return () => this.appendWaiters.delete(wake);
-      },
       onClose: (closed) => this.subscriptions.delete(closed),
     });
     this.subscriptions.add(subscription);
@@ -254,8 +251,6 @@ export class SqliteEventStore implements EventStore {
   }
 
   private wakeSubscriptions(): void {
-    const waiters = [...this.appendWaiters];
-    this.appendWaiters.clear();
-    for (const wake of waiters) wake();
+    this.appended.notify();
   }
 }

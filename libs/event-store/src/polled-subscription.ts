@@ -1,9 +1,10 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import type { EventSubscription, GlobalPosition, StoredEvent } from '../event-store.port';
+import type { EventSubscription, GlobalPosition, StoredEvent } from './event-store.port';
 
 /**
- * Wakes the store's live subscriptions on a NOTIFY. The generation tells a subscription that a
- * notification came while its read was in flight, so it reads again instead of sleeping on it.
+ * Wakes a store's live subscriptions when an append is signalled (an in-process append, a NOTIFY).
+ * The generation tells a subscription that a signal came while its read was in flight, so it reads
+ * again instead of sleeping on it.
  */
 export class AppendSignal {
   generation = 0;
@@ -23,31 +24,32 @@ export class AppendSignal {
   }
 }
 
-export interface PostgresSubscriptionSource {
+export interface PolledSubscriptionSource {
   /** exclusive checkpoint to start after */
   after: GlobalPosition;
   batchSize: number;
-  /** safety net should a notification be lost with the listening connection */
+  /** safety net for appends no signal reports (another process's, a lost notification) */
   pollIntervalMs: number;
   signal: AppendSignal;
-  /** schema ready and LISTEN in place; reopens a lost listening connection */
-  listen(): Promise<void>;
-  readAfter(after: GlobalPosition, maxCount: number): Promise<StoredEvent[]>;
-  onClose(subscription: PostgresSubscription): void;
+  /** called before every read, e.g. to LISTEN again, so an append committed after the read cannot go unnoticed */
+  beforeRead?(): Promise<void>;
+  /** events strictly after `after`, in global order; positions must become visible in order */
+  readAfter(after: GlobalPosition, maxCount: number): StoredEvent[] | Promise<StoredEvent[]>;
+  onClose(subscription: PolledSubscription): void;
 }
 
 /**
- * Catch-up then live subscription over the events table: reads batches after its position until
- * none is left, then sleeps until a NOTIFY from any appender (this process or another) or the
- * safety poll. Reading by position alone is safe because positions become visible in order.
+ * Catch-up then live subscription over an events table: reads batches after its position until none
+ * is left, then sleeps until an append is signalled or the safety poll fires. The SQLite and
+ * PostgreSQL adapters differ only in their source.
  */
-export class PostgresSubscription implements EventSubscription {
+export class PolledSubscription implements EventSubscription {
   private position: GlobalPosition;
   private closed = false;
   private wakeNow: (() => void) | undefined;
   private iterating = false;
 
-  constructor(private readonly source: PostgresSubscriptionSource) {
+  constructor(private readonly source: PolledSubscriptionSource) {
     this.position = source.after;
   }
 
@@ -68,8 +70,7 @@ export class PostgresSubscription implements EventSubscription {
   private async *deliver(): AsyncGenerator<StoredEvent[]> {
     try {
       while (!this.closed) {
-        // LISTEN before every read: an append committed after the read cannot go unnoticed
-        await this.source.listen();
+        await this.source.beforeRead?.();
         const seen = this.source.signal.generation;
         const batch = await this.source.readAfter(this.position, this.source.batchSize);
         if (this.closed) break;
@@ -83,7 +84,7 @@ export class PostgresSubscription implements EventSubscription {
         await nextMacrotask();
       }
     } catch (error) {
-      // a read cut short by close() (the store ending its pool) is the end asked for, not a failure
+      // a read cut short by close() (the store ending its connections) is the end asked for, not a failure
       if (!this.closed) throw error;
     } finally {
       // A consumer that breaks out of for-await is done with the subscription too.
