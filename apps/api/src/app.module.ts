@@ -3,6 +3,7 @@ import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
+import { ExternalApiModule } from './dialects/external-api/external-api.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -25,6 +26,7 @@ export class ApiModule {
         }),
         HttpKitModule,
         OpenLoyaltyModule,
+        ExternalApiModule,
       ],
     };
   }
