@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
@@ -121,8 +121,11 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
+    this.send(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** Writes a refusal; also serves as the routes' Fastify error handler (see installRouteErrorHandler). */
+  send(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const problem = problemOf(error);
     if (problem.status >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (error instanceof HttpException) {
@@ -134,4 +137,15 @@ export class ApiErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);
     void reply.status(written.status).send(written.body);
   }
+}
+
+/**
+ * Fastify gives each route the error handler set when the route is added, and Nest sets its own only
+ * after adding them: without this, a body Fastify refuses before the handler runs (malformed JSON, a
+ * body too large) would get Fastify's default body instead of the dialect's. Call before `app.init()`.
+ */
+export function installRouteErrorHandler(fastify: FastifyInstance, filter: ApiErrorFilter): void {
+  fastify.addHook('onRoute', (route) => {
+    route.errorHandler ??= (error, request, reply) => filter.send(error, request, reply);
+  });
 }
