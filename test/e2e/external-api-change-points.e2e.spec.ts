@@ -254,6 +254,10 @@ describe('External API: change points (HTTP Basic, default store, ChangeKey, env
     expect((await engine.http().get(`/api/SECOND/customers/${customerId}/points`).set(bearer()).expect(200)).body.active).toBe(4);
     await engine.http().get(`/api/DEFAULT/customers/${customerId}/points`).set(bearer()).expect(404);
 
+    // a bearer token of a client with a default store works the same
+    const viaBearer = await engine.http().post(ROUTE).set(bearer()).send({ CustomerId: customerId, Amount: 1, OperationType: 0, Reason: 'x', ChangeKey: randomUUID() }).expect(200);
+    expect(viaBearer.body.Result).toMatchObject({ CustomerId: customerId, Balance: 1 });
+
     const storeless = await clients.createClient('default', [...SCOPES]);
     const storelessKey = await clients.createApiKey(storeless.clientId);
     const head = await headPosition();
@@ -268,5 +272,13 @@ describe('External API: change points (HTTP Basic, default store, ChangeKey, env
     const unknown = await engine.http().post('/external-api/v1/customers/no-such-thing').auth(apiKey, apiSecret).send({}).expect(404);
     expect(Object.keys(unknown.body).sort()).toEqual(ENVELOPE_KEYS);
     expect(unknown.body).toMatchObject({ Code: '10', CodeName: 'NotFound', IsError: true });
+  });
+
+  it('is documented in the OpenAPI document with its envelope and code table', async () => {
+    const document = (await engine.http().get('/docs/json').expect(200)).body;
+    const operation = document.paths[ROUTE]?.post;
+    expect(operation.tags).toEqual(['External API: change points']);
+    expect(operation.description).toContain('06 ChangeKeyAlreadyUsed (HTTP 409)');
+    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Envelope', 'ChangePointsRequest', 'ChangePointsResult']));
   });
 });
