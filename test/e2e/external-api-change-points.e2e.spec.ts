@@ -269,6 +269,14 @@ describe('External API: change points (HTTP Basic, default store, ChangeKey, env
   it('refusals before routing are envelopes too: malformed JSON (400) and an unknown path (404)', async () => {
     const malformed = await engine.http().post(ROUTE).auth(apiKey, apiSecret).set('Content-Type', 'application/json').send('{"Amount": ').expect(400);
     expect(malformed.body).toMatchObject({ Code: '02', CodeName: 'ValidationFailed', IsError: true, Result: null });
+    for (const body of ['null', '[]', '"text"', '42']) {
+      const odd = await engine.http().post(ROUTE).auth(apiKey, apiSecret).set('Content-Type', 'application/json').send(body);
+      expect([body, odd.status, odd.body.CodeName]).toEqual([body, 400, 'ValidationFailed']);
+    }
+    const empty = await engine.http().post(ROUTE).auth(apiKey, apiSecret);
+    expect([empty.status, empty.body.CodeName]).toEqual([400, 'ValidationFailed']);
+    const wrongType = await engine.http().post(ROUTE).auth(apiKey, apiSecret).set('Content-Type', 'text/csv').send('a,b');
+    expect([wrongType.status, wrongType.body.CodeName]).toEqual([415, 'RequestRejected']);
     const unknown = await engine.http().post('/external-api/v1/customers/no-such-thing').auth(apiKey, apiSecret).send({}).expect(404);
     expect(Object.keys(unknown.body).sort()).toEqual(ENVELOPE_KEYS);
     expect(unknown.body).toMatchObject({ Code: '10', CodeName: 'NotFound', IsError: true });

@@ -13,8 +13,8 @@ export enum Severity {
 interface Outcome {
   code: string;
   severity: Severity;
-  /** the HTTP status the answer goes out with */
-  status: number;
+  /** the HTTP status the answer goes out with; `as refused`: the status of the refusal itself */
+  status: number | 'as refused';
   /** when it is given, for the README and the OpenAPI description */
   when: string;
 }
@@ -37,9 +37,9 @@ export const OUTCOMES = {
   NotFound: { code: '10', severity: Severity.Error, status: 404, when: 'unknown path, or the client has no default store' },
   ConcurrentUpdate: { code: '11', severity: Severity.Error, status: 409, when: 'the account changed concurrently too often: send the same request again' },
   RateLimited: { code: '12', severity: Severity.Error, status: 429, when: 'too many requests from this client' },
-  RequestRejected: { code: '13', severity: Severity.Error, status: 415, when: 'wrong method, content type or a body that is too large (HTTP status as the case)' },
+  RequestRejected: { code: '13', severity: Severity.Error, status: 'as refused', when: 'wrong method (405), content type (415) or a body that is too large (413)' },
   BusinessRuleViolated: { code: '14', severity: Severity.Error, status: 422, when: 'another ledger rule refused the change' },
-  InternalError: { code: '99', severity: Severity.Error, status: 500, when: 'the engine failed; nothing was stored for the request' },
+  InternalError: { code: '99', severity: Severity.Error, status: 'as refused', when: 'the engine failed or is unavailable (500, 503); nothing was stored for the request' },
 } as const satisfies Record<string, Outcome>;
 
 export type CodeName = keyof typeof OUTCOMES;
@@ -114,9 +114,10 @@ function codeNameOf(problem: Problem): CodeName {
   return 'RequestRejected';
 }
 
-/** The HTTP status of a refusal: the table's, except where the table says "as the case" or the refusal is a server's. */
+/** The HTTP status of a refusal: the table's, or the refusal's own where the table says so. */
 function statusOf(name: CodeName, problem: Problem): number {
-  return name === 'RequestRejected' || name === 'InternalError' ? problem.status : OUTCOMES[name].status;
+  const status: Outcome['status'] = OUTCOMES[name].status;
+  return status === 'as refused' ? problem.status : status;
 }
 
 /** A refusal as the External API answers it; the key-reuse answer (ChangeKeyUsed) carries its own envelope. */
