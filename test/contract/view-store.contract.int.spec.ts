@@ -376,6 +376,25 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(await h.views.transfers.byId(T, S, 's1')).toMatchObject({ value: 3_000, issuer: 'api' });
   });
 
+  it(`[${adapter}] a transfer row carries its customer-facing reason and never the internal reason`, async () => {
+    await appendAccount(h, 'carol', [
+      opened('carol'),
+      added('c1', 1_000, '2026-01-01T10:00:00.000Z', { reason: 'goodwill, ticket 4711', customerReason: 'Sorry for the late delivery' }),
+      added('c2', 500, '2026-01-01T11:00:00.000Z'),
+      event('PointsSpent', { transferId: 'c3', type: 'spending', points: 200, allocations: [{ lotId: 'c1', points: 200 }], createdAt: '2026-01-02T10:00:00.000Z', reason: 'chargeback 99', customerReason: 'Order 99 was returned' }),
+    ]);
+    await project();
+    const rows = (await h.views.transfers.list({ tenant: T, storeCode: S, customerId: 'carol', perPage: 10 })).rows;
+    expect(rows.map((row) => [row.transferId, row.customerReason])).toEqual([
+      ['c1', 'Sorry for the late delivery'],
+      ['c2', null],
+      ['c3', 'Order 99 was returned'],
+    ]);
+    expect(await h.views.transfers.byId(T, S, 'c3')).toMatchObject({ customerReason: 'Order 99 was returned' });
+    // the internal reason is not part of the view at all
+    expect(JSON.stringify(rows)).not.toMatch(/ticket 4711|chargeback 99/);
+  });
+
   it(`[${adapter}] every listing, filtered or not, pages in the order sort column, createdAt, transferId`, async () => {
     const rows = await seedTies(h);
     await project();

@@ -5,6 +5,7 @@ import { HttpKitModule } from './http/http-kit.module';
 import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 import { PremsModule } from './dialects/prems/prems.module';
+import { ExternalApiModule } from './dialects/external-api/external-api.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -34,6 +35,7 @@ export class ApiModule {
         OpenLoyaltyModule,
         EmporixModule,
         PremsModule,
+        ExternalApiModule,
       ],
     };
   }

@@ -22,6 +22,8 @@ const USAGE = `loyalty <command>
   clients create --tenant <tenant> --scopes <scope,scope,...|all> [--store <code>]
                                            prints client_id and client_secret once; --store: its default store
   clients default-store <clientId> <storeCode>
+  clients api-key <clientId>               prints an API key and secret once (HTTP Basic for the External API),
+                                           unless the client already has one
   clients revoke <clientId>
 
 The profile and its stores come from the same environment as the engine
@@ -156,6 +158,19 @@ async function tenancy(infrastructure: Infrastructure, group: string, action: st
     const issued = await clients.createClient(values.tenant, parseScopes(values.scopes as string | undefined), defaultStore);
     console.log(`client_id=${issued.clientId}`);
     console.log(`client_secret=${issued.clientSecret}`);
+    console.log('the secret is shown once and stored only as a hash: keep it now');
+    return;
+  }
+  if (group === 'clients' && action === 'api-key') {
+    const clientId = rest[0];
+    if (!clientId) throw new UsageError('clients api-key <clientId>');
+    const client = await directory.findClient(clientId);
+    if (!client) throw new Error(`client ${clientId} not found`);
+    // the secret is kept only as a hash: a second key would silently replace the one integrations use
+    if (client.apiKey) throw new Error(`client ${clientId} already has API key ${client.apiKey}; its secret was shown once, when it was created`);
+    const issued = await clients.createApiKey(clientId);
+    console.log(`api_key=${issued.apiKey}`);
+    console.log(`api_secret=${issued.apiSecret}`);
     console.log('the secret is shown once and stored only as a hash: keep it now');
     return;
   }

@@ -169,6 +169,8 @@ export interface TransferDocument extends ViewDocument {
   expiresAt: string | null;
   activatesAt: string | null;
   comment: string | null;
+  /** what the customer sees in their own history; the internal `reason` is never in this view */
+  customerReason: string | null;
   issuer: string | null;
   referenceId: string | null;
   transactionId: string | null;
@@ -210,6 +212,7 @@ export const TRANSFERS: CollectionSpec = {
     expiresAt: 'text',
     activatesAt: 'text',
     comment: 'text',
+    customerReason: 'text',
     issuer: 'text',
     referenceId: 'text',
     transactionId: 'text',

@@ -41,6 +41,7 @@ export function toTransferRow(doc: TransferDocument): TransferRow {
     expiresAt: doc.expiresAt,
     activatesAt: doc.activatesAt,
     comment: doc.comment,
+    customerReason: doc.customerReason,
     issuer: doc.issuer,
     referenceId: doc.referenceId,
     transactionId: doc.transactionId,

@@ -42,6 +42,7 @@ interface NewRow {
   expiresAt?: string;
   activatesAt?: string;
   comment?: string;
+  customerReason?: string;
   referenceId?: string;
   transactionId?: string;
 }
@@ -84,6 +85,7 @@ export const transfersProjection: Projection = {
               expiresAt: utcTime(row.expiresAt),
               activatesAt: utcTime(row.activatesAt),
               comment: orNull(row.comment),
+              customerReason: orNull(row.customerReason),
               issuer: issuerOf(event),
               referenceId: orNull(row.referenceId),
               transactionId: orNull(row.transactionId),

@@ -326,6 +326,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     const table = sqliteTableName(collection, target);
     const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
     if (exists) {
+      this.addMissingColumns(collection, table);
       if (target === 'live') this.syncIndexes(collection, table);
       return;
     }
@@ -333,6 +334,17 @@ export class SqliteProjectionStore implements ProjectionStore {
     this.db.exec(`CREATE TABLE ${quote(table)} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, ${columns.join(', ')})`);
     // a shadow table gets its replay indexes from the first bulk change that needs them (ensureReplayIndexes), the rest in finishRebuild
     if (target === 'live') collection.indexes.forEach((_fields, i) => this.createIndex(collection, target, i));
+  }
+
+  /**
+   * A table made by an older version gets the fields its spec lists now, empty (NULL) in the rows already
+   * there: the projection fills them for new events, and `projections rebuild <name>` for the old ones.
+   */
+  private addMissingColumns(collection: CollectionSpec, table: string): void {
+    const present = new Set((this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>).map((column) => column.name));
+    for (const [field, type] of Object.entries(collection.fields)) {
+      if (!present.has(field)) this.db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN ${quote(field)} ${type === 'integer' ? 'INTEGER' : 'TEXT'}`);
+    }
   }
 
   /** A live table made by an older version gets the indexes its spec lists now and loses the ones it no longer lists. */

@@ -168,4 +168,14 @@ describe('SQLite transfer listing access paths', () => {
     await new SqliteProjectionStore(db).prepare(transfersProjection);
     expect(columns().sort()).toEqual(TRANSFERS.indexes.map((fields) => [...fields]).sort());
   });
+
+  it('a live table from before a field was added gets the column on start, empty in the rows already there', async () => {
+    db.exec(`ALTER TABLE transfers DROP COLUMN "customerReason"`);
+    await new SqliteProjectionStore(db).prepare(transfersProjection);
+    const names = (db.prepare(`SELECT name FROM pragma_table_info('transfers')`).all() as Array<{ name: string }>).map((column) => column.name);
+    expect(names).toContain('customerReason');
+    const { rows } = await new SqliteReadModels(db).transfers.list({ tenant: T, storeCode: S, customerId: 'c2', perPage: 5 });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((row) => row.customerReason === null)).toBe(true);
+  });
 });

@@ -55,6 +55,7 @@ const TRANSFER_ROW_COLUMNS = [
   'expiresAt',
   'activatesAt',
   'comment',
+  'customerReason',
   'issuer',
   'referenceId',
   'transactionId',

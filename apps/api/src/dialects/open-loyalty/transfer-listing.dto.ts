@@ -126,6 +126,8 @@ export class TransferView {
   @ApiProperty({ enum: TRANSFER_TYPES }) type!: string;
   @ApiPropertyOptional({ type: TransactionRefView }) transactionId?: TransactionRefView;
   @ApiPropertyOptional() comment?: string;
+  @ApiPropertyOptional({ description: "the reason shown to the customer in their own history (the internal reason is never shown)" })
+  customerReason?: string;
   @ApiPropertyOptional({ example: 'api', description: 'system, admin, api or customer' }) issuer?: string;
   @ApiProperty({ type: TransferStoreView }) store!: TransferStoreView;
 }
@@ -159,6 +161,7 @@ export function toTransferView(row: TransferRow, store: StoreRecord): TransferVi
     type: row.type,
     ...(row.transactionId !== null ? { transactionId: { transactionId: row.transactionId } } : {}),
     ...optional('comment', row.comment),
+    ...optional('customerReason', row.customerReason),
     ...optional('issuer', row.issuer),
     store: { code: store.storeCode, currency: store.currency },
   };
