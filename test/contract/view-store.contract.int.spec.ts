@@ -448,7 +448,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     for (const customerId of ['c5', 'c2', 'c9', 'c1', 'c7']) await appendCustomer(h, customerId, [registered(customerId, { email: `${customerId}@example.com` })]);
     await appendCustomer(h, 'c3', [registered('c3', {}, 'OTHER')]);
     await h.events.appendToStream(customerStream('elsewhere', 'c4'), [
-      { id: randomUUID(), ...registered('c4', {}), data: { customerId: 'c4', tenant: 'elsewhere', storeCode: S, registeredAt: '2026-01-01T09:00:00.000Z' }, metadata: { tenant: 'elsewhere', storeCode: S } },
+      { ...registered('c4', {}), data: { customerId: 'c4', tenant: 'elsewhere', storeCode: S, registeredAt: '2026-01-01T09:00:00.000Z' }, metadata: { tenant: 'elsewhere', storeCode: S } },
     ]);
     await project();
     const walk = async (storeCode: string): Promise<string[]> => {
