@@ -31,6 +31,10 @@ export interface EngineConfig {
   runScheduler: boolean;
   /** largest request body accepted, in bytes */
   bodyLimitBytes: number;
+  /** smtp://user:pass@host:port: e-mail notifications are delivered through it; none are sent when absent */
+  smtpUrl?: string;
+  /** the From of notification e-mails */
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     runProjector: flag(env, 'LOYALTY_RUN_PROJECTOR', profile === 'embedded'),
     runScheduler: flag(env, 'LOYALTY_RUN_SCHEDULER', true),
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
+    smtpUrl: env.LOYALTY_SMTP_URL || undefined,
+    mailFrom: env.LOYALTY_MAIL_FROM || 'loyalty@localhost',
   };
+  if (config.smtpUrl !== undefined) checkSmtpUrl(config.smtpUrl);
   if (profile === 'distributed') {
     if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
       throw new ConfigError('the distributed profile on EventStoreDB needs EVENTSTORE_CONNECTION_STRING (or LOYALTY_EVENT_STORE=postgres with DATABASE_URL)');
@@ -91,6 +98,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     if (!config.mongoUri) throw new ConfigError('the distributed profile needs MONGODB_URI');
   }
   return config;
+}
+
+function checkSmtpUrl(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // the URL itself is not repeated: it may hold a password
+    throw new ConfigError('LOYALTY_SMTP_URL is not a URL; expected smtp://user:password@host:port or smtps://...');
+  }
+  if (protocol !== 'smtp:' && protocol !== 'smtps:') throw new ConfigError(`LOYALTY_SMTP_URL must start with smtp:// or smtps://, got ${protocol}//`);
 }
 
 function checkPostgres(config: EngineConfig): void {

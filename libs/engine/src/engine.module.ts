@@ -10,6 +10,7 @@ import { P2PProcessManager } from './points/p2p-process-manager';
 import { PointsService } from './points/points.service';
 import { BulkPoints } from './points/bulk-points';
 import { PointsQueries } from './queries/points-queries';
+import { CustomerNotifications, EmailNotificationDelivery } from './notifications';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
@@ -32,6 +33,7 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
     private readonly scheduler: Scheduler,
     private readonly p2p: P2PProcessManager,
+    private readonly email: EmailNotificationDelivery,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -41,12 +43,15 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
       setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
     }
+    // e-mail goes out from the process that runs the workers (the projector app in the distributed profile)
+    if (this.config.runProjector) this.email.start(this.config.schedulerIntervalMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     this.scheduler.stop();
     this.p2p.stop();
+    await this.email.stop();
     await this.infrastructure.close();
   }
 }
@@ -85,6 +90,8 @@ export class EngineModule {
         CustomerResolver,
         Scheduler,
         P2PProcessManager,
+        CustomerNotifications,
+        EmailNotificationDelivery,
         EngineLifecycle,
       ],
       exports: [
@@ -105,6 +112,8 @@ export class EngineModule {
         CustomerResolver,
         Scheduler,
         P2PProcessManager,
+        CustomerNotifications,
+        EmailNotificationDelivery,
       ],
     };
   }

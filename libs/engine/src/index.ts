@@ -15,3 +15,4 @@ export * from './scheduler';
 export * from './infrastructure';
 export * from './engine.module';
 export * from './customers';
+export * from './notifications';
