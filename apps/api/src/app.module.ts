@@ -3,6 +3,7 @@ import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
+import { SallaModule } from './dialects/salla/salla.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -25,6 +26,7 @@ export class ApiModule {
         }),
         HttpKitModule,
         OpenLoyaltyModule,
+        SallaModule,
       ],
     };
   }

@@ -10,6 +10,7 @@ import { EngineConfig, IdempotencyGuard, Infrastructure, openInfrastructure } fr
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
 import { installCommandContext } from './http/command-context';
+import { ApiErrorFilter, ErrorWriters, installRefusalHandler } from './http/errors.filter';
 import { validationPipe } from './http/validation';
 
 export interface ApiApp {
@@ -48,6 +49,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   );
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
+  installRefusalHandler(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
@@ -134,4 +135,16 @@ export class ApiErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);
     void reply.status(written.status).send(written.body);
   }
+}
+
+/**
+ * Fastify's own refusals before a handler runs (malformed JSON, an unsupported content type, a body
+ * too large) go to the error handler the route was registered with, not to Nest's filters: this one,
+ * installed before the routes, writes them through the same filter, so each dialect answers them in
+ * its own format.
+ */
+export function installRefusalHandler(fastify: FastifyInstance, filter: ApiErrorFilter): void {
+  fastify.setErrorHandler((error, request, reply) => {
+    filter.catch(error, new ExecutionContextHost([request, reply]));
+  });
 }

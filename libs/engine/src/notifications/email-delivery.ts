@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { EventSubscription, GlobalPosition, StoredEvent } from '@app/event-store';
-import { CustomerNotificationRequested, formatPoints } from '@app/ledger';
+import { CustomerNotificationRequested, toDecimal } from '@app/ledger';
 import type { Projection } from '@app/read-models';
 import type { EngineConfig } from '../config';
 import type { Infrastructure } from '../infrastructure';
@@ -126,7 +126,7 @@ function emailNotification(event: StoredEvent): CustomerNotificationRequested['d
 
 /** The e-mail in the language the merchant's request was made in (Salla's default is Arabic). */
 export function composeEmail(notification: CustomerNotificationRequested['data']): { subject: string; text: string } {
-  const points = notification.points === undefined ? undefined : formatPoints(notification.points);
+  const points = notification.points === undefined ? undefined : String(toDecimal(notification.points));
   if (notification.locale === 'en') {
     const what =
       notification.change === 'plus'
