@@ -49,7 +49,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   );
   await app.register(formbody, { parser: (text: string) => parseQuery(text, { depth: 5, parameterLimit: 1000 }) });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
-  installRefusalHandler(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
+  installRefusalHandler(adapter, new ApiErrorFilter(app.get(ErrorWriters)));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
@@ -139,12 +140,15 @@ export class ApiErrorFilter implements ExceptionFilter {
 
 /**
  * Fastify's own refusals before a handler runs (malformed JSON, an unsupported content type, a body
- * too large) go to the error handler the route was registered with, not to Nest's filters: this one,
- * installed before the routes, writes them through the same filter, so each dialect answers them in
- * its own format.
+ * too large) go to the error handler the route was registered with, not to Nest's filters (Nest sets
+ * its handler only after the routes, where none of them sees it): this one, installed before the
+ * routes, writes them through the same filter, so each dialect answers them in its own format. Nest's
+ * later call is dropped, as it would only replace this handler for no route (and make Fastify warn).
  */
-export function installRefusalHandler(fastify: FastifyInstance, filter: ApiErrorFilter): void {
+export function installRefusalHandler(adapter: FastifyAdapter, filter: ApiErrorFilter): void {
+  const fastify = adapter.getInstance<FastifyInstance>();
   fastify.setErrorHandler((error, request, reply) => {
     filter.catch(error, new ExecutionContextHost([request, reply]));
   });
+  adapter.setErrorHandler = () => fastify;
 }
