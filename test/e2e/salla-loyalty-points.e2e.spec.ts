@@ -163,6 +163,13 @@ describe('Salla: POST /admin/v2/customers/loyalty/points', () => {
     expect(response.status).toBe(400);
     fits('400', response.body);
     expect(response.body).toMatchObject({ status: 400, success: false, data: { message: 'حدث خطأ أثناء تحديث نقاط الولاء للعملاء' }, error: { message: 'حدث خطأ أثناء تحديث نقاط الولاء للعملاء' } });
+    // JSON that is no object, and fields of the wrong kind: refused in Salla's shapes, never a 500
+    for (const body of ['[1, 2]', '"points"', 'null', '{"points": "9", "type": "plus", "reason": "x", "channel_send": "email", "customers": 748394059}']) {
+      const refused = await engine.http().post(ROUTE).set(auth()).set('Content-Type', 'application/json').send(body);
+      expect([body, refused.status]).toEqual([body, expect.any(Number)]);
+      expect([body, [400, 422].includes(refused.status)]).toEqual([body, true]);
+      fits(String(refused.status) as '400' | '422', refused.body);
+    }
   });
 
   it('401 without a token, and 401 naming customers.read_write for a token without points:write', async () => {
