@@ -38,6 +38,11 @@ async function startSmtp(): Promise<{ server: SMTPServer; url: string; mails: Ma
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, session, callback) {
+      // a mailbox that does not exist: refused for good
+      if (address.address.endsWith('@refused.example')) return callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -265,5 +270,16 @@ describe('Salla: POST /admin/v2/customers/loyalty/points', () => {
     expect(new Set(messageIds).size).toBe(3);
     expect(smtp.mails.length).toBe(before + 3);
     expect(smtp.mails[smtp.mails.length - 1].raw).toContain('after restart');
+  });
+
+  it('an address the SMTP server refuses for good is skipped, and the e-mails after it still go out', async () => {
+    const registry = engine.app.get(CustomerRegistry);
+    await registry.register(STORE, '8101', { email: 'ghost@refused.example' });
+    await registry.register(STORE, '8102', { email: 'omar@example.com' });
+    const before = smtp.mails.length;
+    await post({ points: 5, type: 'plus', reason: 'x', channel_send: ['email'], customers: [8101] }).expect(201);
+    await post({ points: 5, type: 'plus', reason: 'y', channel_send: ['email'], customers: [8102] }).expect(201);
+    await until(() => smtp.mails.some((mail) => mail.to === 'omar@example.com'), "omar's e-mail");
+    expect(smtp.mails.slice(before).map((mail) => mail.to)).toEqual(['omar@example.com']);
   });
 });
