@@ -463,6 +463,29 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(await h.views.customers.findInTenant(T, 'customerNumber', 'N404')).toBeUndefined();
   });
 
+  it(`[${adapter}] pages through a store's registered customers in customerId order without gaps or repeats`, async () => {
+    for (const customerId of ['c5', 'c2', 'c9', 'c1', 'c7']) await appendCustomer(h, customerId, [registered(customerId, { email: `${customerId}@example.com` })]);
+    await appendCustomer(h, 'c3', [registered('c3', {}, 'OTHER')]);
+    await h.events.appendToStream(customerStream('elsewhere', 'c4'), [
+      { ...registered('c4', {}), data: { customerId: 'c4', tenant: 'elsewhere', storeCode: S, registeredAt: '2026-01-01T09:00:00.000Z' }, metadata: { tenant: 'elsewhere', storeCode: S } },
+    ]);
+    await project();
+    const walk = async (storeCode: string): Promise<string[]> => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await h.views.customers.page(T, storeCode, after, 2);
+        seen.push(...page.map((customer) => customer.customerId));
+        if (page.length < 2) return seen;
+        after = page[page.length - 1].customerId;
+      }
+    };
+    expect(await walk(S)).toEqual(['c1', 'c2', 'c5', 'c7', 'c9']);
+    expect(await walk('OTHER')).toEqual(['c3']);
+    expect(await walk('NONE')).toEqual([]);
+    expect((await h.views.customers.page(T, S, 'c5', 10))[0]).toMatchObject({ customerId: 'c7', email: 'c7@example.com' });
+  });
+
   it(`[${adapter}] a CustomerUpdated rewrites that customer's existing transfer rows and the lookup`, async () => {
     await seedStory(h);
     await project();

@@ -6,6 +6,7 @@ import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 import { PremsModule } from './dialects/prems/prems.module';
 import { ExternalApiModule } from './dialects/external-api/external-api.module';
+import { SallaModule } from './dialects/salla/salla.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -36,6 +37,7 @@ export class ApiModule {
         EmporixModule,
         PremsModule,
         ExternalApiModule,
+        SallaModule,
       ],
     };
   }

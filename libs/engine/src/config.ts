@@ -37,6 +37,10 @@ export interface EngineConfig {
   importMaxBytes: number;
   /** serve HTTPS with this PEM certificate (chain) and private key, both given or neither */
   tls?: { certPath: string; keyPath: string };
+  /** smtp://user:pass@host:port: e-mail notifications are delivered through it; none are sent when absent */
+  smtpUrl?: string;
+  /** the From of notification e-mails */
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
+    smtpUrl: env.LOYALTY_SMTP_URL || undefined,
+    mailFrom: env.LOYALTY_MAIL_FROM || 'loyalty@localhost',
   };
   const certPath = env.LOYALTY_TLS_CERT || undefined;
   const keyPath = env.LOYALTY_TLS_KEY || undefined;
@@ -97,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     throw new ConfigError('HTTPS needs both LOYALTY_TLS_CERT and LOYALTY_TLS_KEY (PEM file paths); only one is set');
   }
   if (certPath && keyPath) config.tls = { certPath: resolve(certPath), keyPath: resolve(keyPath) };
+  if (config.smtpUrl !== undefined) checkSmtpUrl(config.smtpUrl);
   if (profile === 'distributed') {
     if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
       throw new ConfigError('the distributed profile on EventStoreDB needs EVENTSTORE_CONNECTION_STRING (or LOYALTY_EVENT_STORE=postgres with DATABASE_URL)');
@@ -105,6 +112,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     if (!config.mongoUri) throw new ConfigError('the distributed profile needs MONGODB_URI');
   }
   return config;
+}
+
+function checkSmtpUrl(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // the URL itself is not repeated: it may hold a password
+    throw new ConfigError('LOYALTY_SMTP_URL is not a URL; expected smtp://user:password@host:port or smtps://...');
+  }
+  if (protocol !== 'smtp:' && protocol !== 'smtps:') throw new ConfigError(`LOYALTY_SMTP_URL must start with smtp:// or smtps://, got ${protocol}//`);
 }
 
 function checkPostgres(config: EngineConfig): void {

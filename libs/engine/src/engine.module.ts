@@ -11,6 +11,7 @@ import { P2PProcessManager } from './points/p2p-process-manager';
 import { PointsService } from './points/points.service';
 import { BulkPoints } from './points/bulk-points';
 import { PointsQueries } from './queries/points-queries';
+import { CustomerNotifications, EmailNotificationDelivery } from './notifications';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
@@ -36,6 +37,7 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
     private readonly scheduler: Scheduler,
     private readonly p2p: P2PProcessManager,
+    private readonly email: EmailNotificationDelivery,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,6 +47,8 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
       setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
     }
+    // e-mail goes out from the process that runs the workers (the projector app in the distributed profile)
+    if (this.config.runProjector) this.email.start(this.config.schedulerIntervalMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -53,6 +57,7 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.p2p.stop();
     // a pass under way finishes its account commands before the stores close under it
     await this.scheduler.idle();
+    await this.email.stop();
     await this.infrastructure.close();
   }
 }
@@ -93,6 +98,8 @@ export class EngineModule {
         CustomerResolver,
         Scheduler,
         P2PProcessManager,
+        CustomerNotifications,
+        EmailNotificationDelivery,
         EngineLifecycle,
       ],
       exports: [
@@ -115,6 +122,8 @@ export class EngineModule {
         CustomerResolver,
         Scheduler,
         P2PProcessManager,
+        CustomerNotifications,
+        EmailNotificationDelivery,
       ],
     };
   }

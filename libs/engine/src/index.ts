@@ -17,3 +17,4 @@ export * from './infrastructure';
 export * from './engine.module';
 export * from './customers';
 export * from './telemetry';
+export * from './notifications';

@@ -150,6 +150,36 @@ export type CustomerKeyReleased = Event<
 
 export type CustomerKeyEvent = CustomerKeyReserved | CustomerKeyReleased;
 
+/** Where a customer is told about a change: e-mail (the engine delivers it over SMTP), SMS or the shop's mobile app (the shop's own gateway). */
+export type NotificationChannel = 'email' | 'sms' | 'mobile';
+
+/**
+ * One request to tell one customer, on one channel, about a change of their points (Salla's
+ * channel_send). Stored on the customer's `customerNotification-` stream; subscribers deliver it.
+ */
+export type CustomerNotificationRequested = Event<
+  'CustomerNotificationRequested',
+  {
+    notificationId: string;
+    tenant: string;
+    storeCode: string;
+    customerId: string;
+    channel: NotificationChannel;
+    /** what happened to the points: added, subtracted, or reset (and then added, when `points` is given) */
+    change: 'plus' | 'minus' | 'reset';
+    points?: Hundredths;
+    /** the ledger transfer the change made, when it made one */
+    transferId?: string;
+    /** the merchant's text for the customer */
+    reason: string;
+    /** the language the request was made in; the message is written in it */
+    locale: 'ar' | 'en';
+    requestedAt: string;
+  }
+>;
+
+export type CustomerNotificationEvent = CustomerNotificationRequested;
+
 export type LoyaltyEvent = PointsAccountEvent | CustomerEvent;
 
 export type Issuer = 'system' | 'admin' | 'api' | 'customer';

@@ -2,6 +2,7 @@
 export const POINTS_ACCOUNT_CATEGORY = 'pointsAccount';
 export const CUSTOMER_CATEGORY = 'customer';
 export const CUSTOMER_KEY_CATEGORY = 'customerKey';
+export const CUSTOMER_NOTIFICATION_CATEGORY = 'customerNotification';
 
 export interface AccountKey {
   tenant: string;
@@ -15,6 +16,11 @@ export function pointsAccountStream(key: AccountKey): string {
 
 export function customerStream(tenant: string, customerId: string): string {
   return `${CUSTOMER_CATEGORY}-${tenant}:${customerId}`;
+}
+
+/** A customer's notification requests in one store (one stream per customer keeps each append small and ordered). */
+export function customerNotificationStream(tenant: string, storeCode: string, customerId: string): string {
+  return `${CUSTOMER_NOTIFICATION_CATEGORY}-${tenant}:${storeCode}:${customerId}`;
 }
 
 /** The reservation stream of a value unique in a store; e-mail ignores case, as lookups do. */

@@ -415,6 +415,32 @@ describe('points account: reset and close', () => {
       });
   });
 
+  it('it_resets_and_adds_in_one_decision: every lot expires and the account holds exactly the new points', () => {
+    spec
+      .given([opened, added('active', 10_00), added('pending', 5_00, { state: 'pending' }), spent('spend-1', 4_00, [{ lotId: 'active', points: 4_00 }])])
+      .when({ type: 'ResetAndAddPoints', data: { transferId: 'fresh', points: 900_00, now: day(3), reason: 'season start' } })
+      .thenState((after, events) => {
+        expect(events).toEqual([expired('active', 6_00, day(3)), expired('pending', 5_00, day(3)), added('fresh', 900_00, { createdAt: day(3), reason: 'season start' })]);
+        expect(after.balance).toMatchObject({ available: 900_00, pending: 0, spent: 4_00, expired: 11_00 });
+      });
+  });
+
+  it('it_resets_and_adds_to_a_new_account_when_the_store_opens_accounts_on_first_add', () => {
+    spec
+      .given([])
+      .when({ type: 'ResetAndAddPoints', data: { transferId: 'fresh', points: 1_00, now: day(0), openAccount: account } })
+      .then([opened, added('fresh', 1_00)]);
+  });
+
+  it('it_refuses_reset_and_add_with_invalid_points_and_stores_no_reset', () => {
+    // the reset alone never happens: a refusal of the add refuses the whole decision
+    spec
+      .given([opened, added('active', 10_00)])
+      .when({ type: 'ResetAndAddPoints', data: { transferId: 'fresh', points: 0, now: day(3) } })
+      .thenThrows('invalid_points');
+    spec.given([]).when({ type: 'ResetAndAddPoints', data: { transferId: 'fresh', points: 1_00, now: day(0) } }).thenThrows('account_not_found');
+  });
+
   it('a closed account refuses everything but being opened again', () => {
     const history: PointsAccountEvent[] = [opened, added('lot-1', 10_00), { type: 'AccountClosed', data: { closedAt: day(1) } }];
     const now = day(2);
@@ -429,6 +455,7 @@ describe('points account: reset and close', () => {
       { type: 'ExpireDueLots', data: { now } },
       { type: 'ActivateDueLots', data: { now } },
       { type: 'ResetPoints', data: { now } },
+      { type: 'ResetAndAddPoints', data: { transferId: 'lot-3', points: 1_00, now, openAccount: account } },
       { type: 'SendP2P', data: { transferId: 'p', p2pId: 'x', points: 1_00, senderCustomerId: 'alice', receiverCustomerId: 'bob', now } },
       { type: 'ReceiveP2P', data: { transferId: 'r', p2pId: 'y', senderCustomerId: 'bob', receiverCustomerId: 'alice', allocations: [{ lotId: 'l', points: 1_00 }], now } },
     ];

@@ -104,6 +104,8 @@ export interface CustomersQueries {
    * per store only, so several stores may match: the first by storeCode, then customerId.
    */
   findInTenant(tenant: string, field: CustomerLookupField, value: string): Promise<CustomerRecord | undefined>;
+  /** a store's registered customers in customerId order, keyset-paged: those after `afterCustomerId` (exclusive) */
+  page(tenant: string, storeCode: string, afterCustomerId: string | undefined, limit: number): Promise<CustomerRecord[]>;
 }
 
 /** A lot as the scheduler and the summary see it: its stored document without the view's bookkeeping. */

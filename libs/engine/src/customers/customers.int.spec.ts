@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openSqlite, SqliteEventStore, type SqliteDatabase } from '@app/event-store';
-import { customerKeyStream, customerStream, isLedgerError, ManualClock } from '@app/ledger';
+import { customerKeyStream, customerStream, isLedgerError, ManualClock, pointsAccountStream } from '@app/ledger';
 import type { EngineConfig } from '../config';
 import { openInfrastructure, type Infrastructure } from '../infrastructure';
 import { ProgressTracker } from '../progress-tracker';
+import { PointsQueries } from '../queries/points-queries';
 import { CustomerRegistry, STALE_CLAIM_MS } from './customer-registry';
 import { CustomerResolver } from './customer-resolver';
 import { Customers } from './customers';
@@ -31,7 +32,7 @@ describe('customers in the engine (SQLite)', () => {
     clock = new ManualClock('2026-03-01T10:00:00.000Z');
     progress = new ProgressTracker({ waitFor: (position, timeoutMs) => infra.runner.waitFor(position, { timeoutMs }) });
     registry = new CustomerRegistry(infra.eventStore, clock, progress);
-    customers = new Customers(infra.readModels, progress);
+    customers = new Customers(infra.readModels, progress, new PointsQueries(progress, infra.readModels, infra.eventStore, clock));
     resolver = new CustomerResolver(infra.readModels, progress);
   });
 
@@ -47,6 +48,24 @@ describe('customers in the engine (SQLite)', () => {
     );
 
   describe('registry', () => {
+    it("walks every customer of a store once: registered ones and account holders, merged in id order, page by page", async () => {
+      for (const id of ['c4', 'c1', 'c6']) await registry.register(web, id, {});
+      await registry.register(shop, 'c2', {});
+      // accounts: c1 is also registered, c3 and c5 are not; c9 is another store's
+      for (const [storeCode, customerId] of [['web', 'c1'], ['web', 'c5'], ['web', 'c3'], ['shop', 'c9']]) {
+        const opened = await infra.eventStore.appendToStream(pointsAccountStream({ tenant: 'acme', storeCode, customerId }), [
+          { id: randomUUID(), type: 'AccountOpened', data: { accountId: randomUUID(), tenant: 'acme', storeCode, customerId, openedAt: clock.now().toISOString() }, metadata: { tenant: 'acme', storeCode } },
+        ]);
+        progress.appended(opened.position);
+      }
+      const walked: string[] = [];
+      for await (const id of customers.everyCustomerId(web, 2)) walked.push(id);
+      expect(walked).toEqual(['c1', 'c3', 'c4', 'c5', 'c6']);
+      const shopWalk: string[] = [];
+      for await (const id of customers.everyCustomerId(shop)) shopWalk.push(id);
+      expect(shopWalk).toEqual(['c2', 'c9']);
+    });
+
     it('registers a customer and reads it back at once (read-your-writes)', async () => {
       const id = await registry.register(web, undefined, { email: 'Ann@Example.com', firstName: 'Ann' });
       expect(await registry.load('acme', id)).toEqual({ status: 'registered', customerId: id, storeCode: 'web', profile: { email: 'Ann@Example.com', firstName: 'Ann' } });

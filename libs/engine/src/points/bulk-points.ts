@@ -9,7 +9,9 @@ export type BulkOperation =
   | { type: 'add'; points: Hundredths; details?: TransferDetails & LotDateOverrides }
   | { type: 'spend'; points: Hundredths; details?: TransferDetails }
   /** every active and pending lot expires (Salla's reset_points) */
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /** every active and pending lot expires and one lot of `points` opens, as one ledger command (Salla's reset_points with points) */
+  | { type: 'resetAndAdd'; points: Hundredths; details?: TransferDetails & Pick<LotDateOverrides, 'validUntil' | 'validityDays'> };
 
 export interface BulkItem {
   customer: CustomerReference;
@@ -119,6 +121,8 @@ export class BulkPoints {
           case 'reset':
             await this.points.resetPoints(account);
             return { status: 'applied', customerId };
+          case 'resetAndAdd':
+            return { status: 'applied', customerId, transferId: (await this.points.resetAndAddPoints(account, operation.points, operation.details)).transferId };
         }
       });
     } catch (error) {

@@ -107,6 +107,31 @@ export class PointsService {
     await this.execute(account, { type: 'ResetPoints', data: { now: this.now() } });
   }
 
+  /**
+   * Salla's reset_points with points: every active and pending lot expires and one active lot of
+   * `points` opens, in one ledger decision, so the account is never left reset without its new points.
+   */
+  async resetAndAddPoints(account: AccountKey, points: Hundredths, details: TransferDetails & LotDateOverrides = {}): Promise<{ transferId: string }> {
+    const settings = await this.settings.get(account.tenant, account.storeCode);
+    const now = this.now();
+    const { validUntil, validityDays, ...rest } = details;
+    // the new lot is active at once: only its expiry comes from the store's policy or the request
+    const { expiresAt } = resolveLotDates(settings, { validUntil, validityDays, pendingDays: 0 }, now);
+    const transferId = this.newId('transfer');
+    await this.execute(account, {
+      type: 'ResetAndAddPoints',
+      data: {
+        transferId,
+        points,
+        now,
+        ...(expiresAt ? { expiresAt } : {}),
+        ...rest,
+        ...(settings.openAccountOnFirstAdd ? { openAccount: { ...account, accountId: this.newId('account') } } : {}),
+      },
+    });
+    return { transferId };
+  }
+
   /** Opens the account, or reopens a closed one at 0; `opened` is false when it was open already (nothing changed). */
   async openAccount(account: AccountKey): Promise<{ opened: boolean }> {
     const decided = await this.execute(account, { type: 'OpenAccount', data: { ...account, accountId: this.newId('account'), now: this.now() } });

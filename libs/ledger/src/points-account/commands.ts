@@ -84,6 +84,26 @@ export type ActivateDueLots = Command<'ActivateDueLots', { now: string }>;
 /** Salla reset_points: expires every active and pending lot. */
 export type ResetPoints = Command<'ResetPoints', { now: string }>;
 
+/**
+ * Salla reset_points with points: the account starts over at exactly `points`. One decision, so the
+ * reset and the new lot are stored together or not at all (never a reset account missing its points).
+ */
+export type ResetAndAddPoints = Command<
+  'ResetAndAddPoints',
+  {
+    transferId: string;
+    points: Hundredths;
+    now: string;
+    expiresAt?: string;
+    comment?: string;
+    reason?: string;
+    customerReason?: string;
+    referenceId?: string;
+    transactionId?: string;
+    openAccount?: AccountToOpen;
+  }
+>;
+
 /** Sender side of a peer-to-peer transfer: a p2p_spending linked to the receiver by p2pId. */
 export type SendP2P = Command<
   'SendP2P',
@@ -129,5 +149,6 @@ export type PointsAccountCommand =
   | ExpireDueLots
   | ActivateDueLots
   | ResetPoints
+  | ResetAndAddPoints
   | SendP2P
   | ReceiveP2P;

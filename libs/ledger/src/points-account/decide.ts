@@ -23,6 +23,7 @@ import type {
   OpenAccount,
   PointsAccountCommand,
   ReceiveP2P,
+  ResetAndAddPoints,
   ResetPoints,
   SendP2P,
   SpendPoints,
@@ -66,6 +67,8 @@ export function decide(command: PointsAccountCommand, state: PointsAccountState)
       return activateDueLots(command, state);
     case 'ResetPoints':
       return resetPoints(command, state);
+    case 'ResetAndAddPoints':
+      return resetAndAddPoints(command, state);
     case 'SendP2P':
       return sendP2P(command, state);
     case 'ReceiveP2P':
@@ -277,6 +280,16 @@ export function resetPoints(command: ResetPoints, state: PointsAccountState): Po
   return state.lots
     .filter((lot) => lot.state === 'active' || lot.state === 'pending')
     .map((lot) => expired(lot, command.data.now));
+}
+
+/** Every active and pending lot expires, then one active lot of `points` opens (opening the account when allowed). */
+export function resetAndAddPoints(command: ResetAndAddPoints, state: PointsAccountState): PointsAccountEvent[] {
+  const { openAccount: toOpen, ...lot } = command.data;
+  const opening = openIfAllowed(state, toOpen, lot.now);
+  const opened = opening.reduce(evolve, state);
+  const reset = resetPoints({ type: 'ResetPoints', data: { now: lot.now } }, opened);
+  const added = addPoints({ type: 'AddPoints', data: { ...lot, state: 'active' } }, reset.reduce(evolve, opened));
+  return [...opening, ...reset, ...added];
 }
 
 export function sendP2P(command: SendP2P, state: PointsAccountState): PointsAccountEvent[] {

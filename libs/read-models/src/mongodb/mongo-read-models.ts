@@ -111,6 +111,12 @@ export class MongoReadModels implements ReadModelQueries {
       },
       findBy: (tenant, storeCode, field, value) => this.findCustomer(tenant, storeCode, field, value),
       findInTenant: (tenant, field, value) => this.findCustomer(tenant, undefined, field, value),
+      page: async (tenant, storeCode, afterCustomerId, limit) => {
+        const customers = await this.collection<CustomerDocument>(customersProjection, CUSTOMERS);
+        const filter = { tenant, storeCode, ...(afterCustomerId !== undefined ? { customerId: { $gt: afterCustomerId } } : {}) };
+        const docs = await customers.find(filter).sort({ tenant: 1, storeCode: 1, customerId: 1 }).limit(limit).toArray();
+        return docs.map((doc) => toCustomerRecord(fromStored<CustomerDocument>(doc, CUSTOMERS) as CustomerDocument));
+      },
     };
     this.lots = {
       due: async (at, limit) => {

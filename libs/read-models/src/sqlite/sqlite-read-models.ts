@@ -137,6 +137,13 @@ export class SqliteReadModels implements ReadModelQueries {
       },
       findBy: async (tenant, storeCode, field, value) => this.findCustomer(tenant, storeCode, field, value),
       findInTenant: async (tenant, field, value) => this.findCustomer(tenant, undefined, field, value),
+      // walks the (tenant, storeCode, customerId) index
+      page: async (tenant, storeCode, afterCustomerId, limit) =>
+        (
+          this
+            .statement(`SELECT * FROM ${CUSTOMERS.name} WHERE tenant = ? AND storeCode = ? AND customerId > ? ORDER BY tenant, storeCode, customerId LIMIT ?`)
+            .all(tenant, storeCode, afterCustomerId ?? '', limit) as CustomerDocument[]
+        ).map(toCustomerRecord),
     };
     this.lots = {
       due: async (at, limit) =>

@@ -1,0 +1,2 @@
+export * from './customer-notifications';
+export * from './email-delivery';
