@@ -38,7 +38,7 @@ function keyedCommand(request: KeyedCommand, killAfterAppend = false): Promise<A
   });
 }
 
-describe('idempotency across an engine killed between its append and its answer', () => {
+describe('exactly once across an engine killed between its append and its answer', () => {
   let dataDir: string;
   const request = (overrides: Partial<KeyedCommand>): KeyedCommand => ({
     dataDir,
@@ -108,5 +108,20 @@ describe('idempotency across an engine killed between its append and its answer'
     const globexLots = ofType(await streamOf(account('globex')), 'PointsAdded');
     expect(acmeLots.map((event) => (event.data as { transferId: string }).transferId)).toEqual([(acme as Answer).outcome.body.transferId]);
     expect(globexLots.map((event) => (event.data as { transferId: string }).transferId)).toEqual([(globex as Answer).outcome.body.transferId]);
+  });
+
+  it('credits the receiver of a p2p transfer cut in two by kill -9 exactly once, however often the sender\'s half is delivered', async () => {
+    await keyedCommand(request({ key: 'seed', points: 1_000 }));
+    expect(await keyedCommand(request({ key: 'p2p-1', action: 'p2p-send', receiverId: 'bob', points: 400, pauseAfterAppendMs: 60_000 }), true)).toBe('killed');
+    expect(await streamOf(account('acme', 'bob'))).toEqual([]);
+
+    await keyedCommand(request({ key: 'recover', action: 'p2p-recover', receiverId: 'bob' }));
+    await keyedCommand(request({ key: 'recover-again', action: 'p2p-recover', receiverId: 'bob' }));
+
+    const spent = ofType(await streamOf(account('acme')), 'PointsSpent');
+    const received = ofType(await streamOf(account('acme', 'bob')), 'PointsAdded');
+    expect(spent).toHaveLength(1);
+    expect(received).toHaveLength(1);
+    expect(received[0].data).toMatchObject({ type: 'p2p_adding', points: 400, p2pId: (spent[0].data as { p2pId: string }).p2pId });
   });
 });
