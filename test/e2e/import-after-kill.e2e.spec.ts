@@ -76,5 +76,6 @@ describe('an XML import killed halfway, retried with its Idempotency-Key', () =>
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(await replay.text()).toBe(answer);
     expect(await pointsAdded(dataDir)).toHaveLength(ITEMS);
-  });
+    // two engine starts, a 30 s lease and 10,000 items twice: more than jest's default on a busy machine
+  }, 300_000);
 });
