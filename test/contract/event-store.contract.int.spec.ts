@@ -190,6 +190,56 @@ function eventStoreContract(open: () => Promise<OpenedStore>): void {
       expect((await store.readStream(streamId)).map((event) => event.id)).toEqual([stored.id]);
     });
 
+    it('answers a stored batch appended again at the stream\'s end with the original result, storing nothing', async () => {
+      const streamId = accountStream();
+      const batch = [pointsAdded(10), pointsAdded(5)];
+      const original = await store.appendToStream(streamId, batch, { expectedRevision: 'no_stream' });
+
+      const atTheEnd = await store.appendToStream(streamId, batch, { expectedRevision: original.nextExpectedRevision });
+      const lastOnlyWithAny = await store.appendToStream(streamId, [batch[1]], { expectedRevision: 'any' });
+
+      expect(atTheEnd).toEqual<AppendResult>(original);
+      expect(lastOnlyWithAny).toEqual<AppendResult>(original);
+      expect((await store.readStream(streamId)).map((event) => event.id)).toEqual(batch.map((event) => event.id));
+    });
+
+    it('refuses [new, stored] at the end and with any, storing nothing', async () => {
+      const streamId = accountStream();
+      const stored = pointsAdded(10);
+      await store.appendToStream(streamId, [stored], { expectedRevision: 'no_stream' });
+
+      for (const expectedRevision of [0, 'any'] as const) {
+        const error = await rejectionOf(store.appendToStream(streamId, [pointsAdded(5), stored], { expectedRevision }));
+
+        expect(error).toBeInstanceOf(EventIdConflictError);
+        expect(error).toMatchObject({ streamId, knownIds: [stored.id] });
+      }
+      expect((await store.readStream(streamId)).map((event) => event.id)).toEqual([stored.id]);
+    });
+
+    it('refuses a batch that names one id twice, storing nothing', async () => {
+      const streamId = accountStream();
+      const event = pointsAdded(10);
+
+      const twice = await rejectionOf(store.appendToStream(streamId, [event, { ...pointsAdded(5), id: event.id }], { expectedRevision: 'no_stream' }));
+      const twiceInOtherCase = await rejectionOf(store.appendToStream(streamId, [event, { ...pointsAdded(5), id: event.id.toUpperCase() }]));
+
+      expect(twice).toBeInstanceOf(RangeError);
+      expect(twiceInOtherCase).toBeInstanceOf(RangeError);
+      expect(await store.readStream(streamId)).toEqual([]);
+    });
+
+    it('compares event ids case-insensitively and reads them back lower-cased', async () => {
+      const streamId = accountStream();
+      const event = pointsAdded(10);
+      const original = await store.appendToStream(streamId, [{ ...event, id: event.id.toUpperCase() }], { expectedRevision: 'no_stream' });
+
+      const retried = await store.appendToStream(streamId, [event], { expectedRevision: 'any' });
+
+      expect(retried).toEqual<AppendResult>(original);
+      expect((await store.readStream(streamId)).map((stored) => stored.id)).toEqual([event.id.toLowerCase()]);
+    });
+
     it('stores nothing for an empty batch but still checks the expected revision', async () => {
       const streamId = accountStream();
       const missing = await store.appendToStream(streamId, [], { expectedRevision: 'no_stream' });
@@ -361,6 +411,19 @@ function eventStoreContract(open: () => Promise<OpenedStore>): void {
 
       expect([...before.events, ...after.events].map((event) => event.revision)).toEqual([0, 1, 2, 3]);
       expect(after.batches.flat()[0].position).toBeGreaterThan(checkpoint);
+    });
+
+    it('serves two pending next() calls one after the other', async () => {
+      const streamId = accountStream();
+      const { iterator } = subscribe(await store.headPosition(), 1);
+      const first = iterator.next();
+      const second = iterator.next();
+
+      await store.appendToStream(streamId, [pointsAdded(1), pointsAdded(2)], { expectedRevision: 'no_stream' });
+      const [a, b] = await withTimeout(Promise.all([first, second]), 'both pending next() calls');
+
+      expect(a.done || b.done).toBe(false);
+      expect([...a.value, ...b.value].filter((event: StoredEvent) => event.streamId === streamId).map((event: StoredEvent) => event.revision)).toEqual([0, 1]);
     });
 
     it('ends a pending next() when closed', async () => {

@@ -86,49 +86,57 @@ describe('projection rebuild at scale: SQLite', () => {
     // the live path all the way (not the catch-up by rebuild), so the comparison below sets the two paths against each other
     const runner = new ProjectionRunner(events, new SqliteProjectionStore(db), ALL_PROJECTIONS, { catchUpAsRebuildFrom: 0 });
     const views = new SqliteReadModels(db);
-    const replayStarted = performance.now();
-    await runner.start();
-    await runner.waitFor(head, { timeoutMs: 300_000 });
-    const liveSeconds = (performance.now() - replayStarted) / 1000;
-    const snapshot = (): Record<string, unknown[]> =>
-      Object.fromEntries(
-        ALL_PROJECTIONS.flatMap((projection) => projection.collections).map((collection) => [
-          collection.name,
-          db.prepare(`SELECT * FROM "${sqliteTableName(collection)}" ORDER BY id`).all(),
-        ]),
-      );
-    const live = snapshot();
-    expect(live.transfers.length).toBeGreaterThan(SQLITE_EVENTS / 3);
+    // a failed expectation must still stop the runner's loop, or jest waits on it forever
+    try {
+      const replayStarted = performance.now();
+      await runner.start();
+      await runner.waitFor(head, { timeoutMs: 300_000 });
+      const liveSeconds = (performance.now() - replayStarted) / 1000;
+      const snapshot = (): Record<string, unknown[]> =>
+        Object.fromEntries(
+          ALL_PROJECTIONS.flatMap((projection) => projection.collections).map((collection) => [
+            collection.name,
+            db.prepare(`SELECT * FROM "${sqliteTableName(collection)}" ORDER BY id`).all(),
+          ]),
+        );
+      const live = snapshot();
+      expect(live.transfers.length).toBeGreaterThan(SQLITE_EVENTS / 3);
 
-    // the API keeps answering from the live tables while the other process rebuilds
-    const rebuilding = rebuildInAnotherProcess(file);
-    let servedDuringRebuild = 0;
-    let settled = false;
-    void rebuilding.finally(() => (settled = true)).catch(() => undefined);
-    while (!settled) {
-      const page = await views.transfers.list({ tenant: 'acme', storeCode: 'DEFAULT', sort: 'value', direction: 'DESC', perPage: 10 });
-      expect(page.rows).toHaveLength(10);
-      servedDuringRebuild += 1;
-      await new Promise((r) => setTimeout(r, 50));
+      // the API keeps answering from the live tables while the other process rebuilds
+      const rebuilding = rebuildInAnotherProcess(file);
+      const transfersShadow = sqliteTableName(ALL_PROJECTIONS.flatMap((projection) => projection.collections).find((collection) => collection.name === 'transfers') as Parameters<typeof sqliteTableName>[0], 'rebuild');
+      const shadowExists = db.prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
+      // counts only listings served while the other process was filling the shadow table, not merely before it started
+      let servedDuringRebuild = 0;
+      let settled = false;
+      void rebuilding.finally(() => (settled = true)).catch(() => undefined);
+      while (!settled) {
+        const rebuildRunning = shadowExists.get(transfersShadow) !== undefined;
+        const page = await views.transfers.list({ tenant: 'acme', storeCode: 'DEFAULT', sort: 'value', direction: 'DESC', perPage: 10 });
+        expect(page.rows).toHaveLength(10);
+        if (rebuildRunning && shadowExists.get(transfersShadow) !== undefined) servedDuringRebuild += 1;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const { reports, progress } = await rebuilding;
+      expect(reports.map((report) => [report.name, report.events, report.checkpoint])).toEqual(runner.list().map((name) => [name, simulation.eventCount, head]));
+      expect(progress.at(-1)).toMatchObject({ done: simulation.eventCount, total: simulation.eventCount });
+      expect(progress.every((p) => p.eventsPerSecond >= 0 && p.etaSeconds >= 0)).toBe(true);
+      expect(servedDuringRebuild).toBeGreaterThan(0);
+
+      expect(snapshot()).toEqual(live);
+      // the API's own loop follows on from the swapped-in views
+      const position = (await events.appendToStream('pointsAccount-acme:DEFAULT:c000001', [
+        { id: randomUUID(), type: 'PointsAdded', data: { transferId: 'after-swap', type: 'adding', points: 123, state: 'active', createdAt: '2027-01-01T00:00:00.000Z' }, metadata: { tenant: 'acme', storeCode: 'DEFAULT', issuer: 'api' } },
+      ])).position;
+      await runner.waitFor(position);
+      expect((await views.transfers.byId('acme', 'DEFAULT', 'after-swap'))?.value).toBe(123);
+      // eslint-disable-next-line no-console
+      console.log(`[rebuild] ${simulation.eventCount} events: live catch-up of ${runner.list().length} projections ${liveSeconds.toFixed(1)} s; rebuild ${reports.map((r) => `${r.name} ${Math.round(r.events / (r as unknown as { seconds: number }).seconds)} ev/s`).join(', ')}; ${servedDuringRebuild} listings served meanwhile`);
+    } finally {
+      await runner.stop();
+      await events.close();
+      db.close();
     }
-    const { reports, progress } = await rebuilding;
-    expect(reports.map((report) => [report.name, report.events, report.checkpoint])).toEqual(runner.list().map((name) => [name, simulation.eventCount, head]));
-    expect(progress.at(-1)).toMatchObject({ done: simulation.eventCount, total: simulation.eventCount });
-    expect(progress.every((p) => p.eventsPerSecond >= 0 && p.etaSeconds >= 0)).toBe(true);
-    expect(servedDuringRebuild).toBeGreaterThan(0);
-
-    expect(snapshot()).toEqual(live);
-    // the API's own loop follows on from the swapped-in views
-    const position = (await events.appendToStream('pointsAccount-acme:DEFAULT:c000001', [
-      { id: randomUUID(), type: 'PointsAdded', data: { transferId: 'after-swap', type: 'adding', points: 123, state: 'active', createdAt: '2027-01-01T00:00:00.000Z' }, metadata: { tenant: 'acme', storeCode: 'DEFAULT', issuer: 'api' } },
-    ])).position;
-    await runner.waitFor(position);
-    expect((await views.transfers.byId('acme', 'DEFAULT', 'after-swap'))?.value).toBe(123);
-    // eslint-disable-next-line no-console
-    console.log(`[rebuild] ${simulation.eventCount} events: live catch-up of ${runner.list().length} projections ${liveSeconds.toFixed(1)} s; rebuild ${reports.map((r) => `${r.name} ${Math.round(r.events / (r as unknown as { seconds: number }).seconds)} ev/s`).join(', ')}; ${servedDuringRebuild} listings served meanwhile`);
-    await runner.stop();
-    await events.close();
-    db.close();
   });
 });
 
@@ -139,10 +147,11 @@ describeWithServer('projection rebuild at scale: MongoDB', mongoUri, 'MONGODB_UR
     const events = new SqliteEventStore(db, { pollIntervalMs: 20 });
     const client = await new MongoClient(mongoUri as string).connect();
     const mongo = client.db(`rebuild_${randomUUID().replace(/-/g, '').slice(0, 16)}`);
+    let runner: ProjectionRunner | undefined;
     try {
       const simulation = await loadSimulation(events, MONGO_EVENTS);
       const head = await events.headPosition();
-      const runner = new ProjectionRunner(events, new MongoProjectionStore(mongo, { dropOldGenerationAfterMs: 0 }), ALL_PROJECTIONS, { batchSize: 1_000 });
+      runner = new ProjectionRunner(events, new MongoProjectionStore(mongo, { dropOldGenerationAfterMs: 0 }), ALL_PROJECTIONS, { batchSize: 1_000 });
       await runner.start();
       await runner.waitFor(head, { timeoutMs: 300_000 });
       const snapshot = async (): Promise<Record<string, unknown[]>> => {
@@ -157,14 +166,28 @@ describeWithServer('projection rebuild at scale: MongoDB', mongoUri, 'MONGODB_UR
         return out;
       };
       const live = await snapshot();
-      const reports = await runner.rebuild('all');
+      const views = new MongoReadModels(mongo);
+      const listedTotal = live.transfers.filter((row) => (row as { storeCode: string }).storeCode === 'DEFAULT').length;
+      // the API keeps listing while the next generation is built and swapped in: every answer is whole
+      let rebuilt = false;
+      const rebuilding = runner.rebuild('all').finally(() => (rebuilt = true));
+      let listedDuringRebuild = 0;
+      while (!rebuilt) {
+        const page = await views.transfers.list({ tenant: 'acme', storeCode: 'DEFAULT', perPage: 10 });
+        expect(page.total).toBe(listedTotal);
+        expect(page.rows).toHaveLength(10);
+        if (!rebuilt) listedDuringRebuild += 1;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const reports = await rebuilding;
+      expect(listedDuringRebuild).toBeGreaterThan(1);
       expect(reports.map((report) => [report.events, report.checkpoint])).toEqual(runner.list().map(() => [simulation.eventCount, head]));
       expect(await snapshot()).toEqual(live);
       const generations = await mongo.collection<MongoCheckpoint>(MONGO_CHECKPOINTS).find({}).toArray();
       expect(generations.map((checkpoint) => checkpoint.generation)).toEqual(runner.list().map(() => 1));
-      expect((await new MongoReadModels(mongo).transfers.list({ tenant: 'acme', storeCode: 'DEFAULT' })).total).toBe(live.transfers.filter((row) => (row as { storeCode: string }).storeCode === 'DEFAULT').length);
-      await runner.stop();
+      expect((await views.transfers.list({ tenant: 'acme', storeCode: 'DEFAULT' })).total).toBe(listedTotal);
     } finally {
+      await runner?.stop();
       await events.close();
       db.close();
       await mongo.dropDatabase().catch(() => undefined);

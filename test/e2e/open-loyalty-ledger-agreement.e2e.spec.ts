@@ -131,7 +131,9 @@ describe('listing, summary and histogram agree with the ledger', () => {
     expect(Object.keys(expiring)).toHaveLength(6);
     const change = (after: Record<string, number>, before: Record<string, number>) =>
       Object.fromEntries(Object.keys(after).map((day) => [day, Math.round((after[day] - before[day]) * 100) / 100]).filter(([, delta]) => delta !== 0));
-    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // days counted from the server's today (the histogram's first key), not the host clock's, which may have passed midnight
+    const today = Object.keys(expiring)[0];
+    const day = (offset: number) => new Date(Date.parse(`${today}T00:00:00.000Z`) + offset * 86_400_000).toISOString().slice(0, 10);
     // today: the pending lot's points sit in today's pending bucket until they activate
     expect(change(expiring, expiringBefore)).toEqual({ [day(3)]: 12.5 });
     expect(change(activating, activatingBefore)).toEqual({ [day(0)]: 4, [day(2)]: 4 });

@@ -43,6 +43,34 @@ type CompletedEvent = { type: 'IdempotentRequestCompleted'; data: { outcome: Ide
 type PartEvent = { type: 'IdempotentResponsePart'; data: { text: string } };
 type AbandonedEvent = { type: 'IdempotentRequestAbandoned'; data: { reason: string } };
 
+/**
+ * Largest stored response part, as UTF-8 JSON: EventStoreDB refuses appends over 1 MB by default,
+ * and a part is appended with its event's envelope, so a part keeps well under that.
+ */
+export const MAX_RESPONSE_PART_BYTES = 256 * 1024;
+
+/** A response text in pieces whose JSON form stays within maxBytes, a surrogate pair never split. */
+export function* boundedParts(text: string, maxBytes = MAX_RESPONSE_PART_BYTES): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    // every UTF-16 unit takes at least one byte, so maxBytes units is the most a piece can hold
+    let length = Math.min(text.length - start, maxBytes);
+    for (;;) {
+      if (length > 1 && start + length < text.length && isHighSurrogate(text.charCodeAt(start + length - 1))) length -= 1;
+      const size = Buffer.byteLength(JSON.stringify(text.slice(start, start + length)));
+      if (size <= maxBytes) break;
+      // escapes (\", \u0000) and multi-byte characters make a piece larger than its length: shrink in proportion
+      length = Math.max(1, Math.floor((length * maxBytes) / size) - 8);
+    }
+    yield text.slice(start, start + length);
+    start += length;
+  }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
 export function requestHash(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
@@ -153,10 +181,12 @@ export class IdempotencyGuard {
       if (outcome.parts) {
         // one event per part, after the claim; the completion says how many belong to the answer
         let count = 0;
-        for await (const text of outcome.parts) {
-          const part: PartEvent = { type: 'IdempotentResponsePart', data: { text } };
-          revision = (await this.store.appendToStream(streamId, [{ id: randomUUID(), ...part, metadata: {} }], { expectedRevision: revision })).nextExpectedRevision;
-          count++;
+        for await (const chunk of outcome.parts) {
+          for (const text of boundedParts(chunk)) {
+            const part: PartEvent = { type: 'IdempotentResponsePart', data: { text } };
+            revision = (await this.store.appendToStream(streamId, [{ id: randomUUID(), ...part, metadata: {} }], { expectedRevision: revision })).nextExpectedRevision;
+            count++;
+          }
         }
         stored = { status: outcome.status, body: null, ...(outcome.contentType ? { contentType: outcome.contentType } : {}), streamedParts: count };
       }

@@ -13,7 +13,10 @@ export type GlobalPosition = number;
 export const START: GlobalPosition = -1;
 
 export interface NewEvent<Data = unknown, Metadata = Record<string, unknown>> {
-  /** unique id (uuid); appending an id already in the stream stores nothing twice */
+  /**
+   * A UUID, unique within its stream; appending an id already in the stream stores nothing twice.
+   * Ids compare case-insensitively and are read back lower-cased (EventStoreDB keeps them as GUIDs).
+   */
   id: string;
   type: string;
   data: Data;

@@ -1,4 +1,4 @@
-import { ExpectedRevision, WrongExpectedRevisionError } from './event-store.port';
+import { ExpectedRevision, NewEvent, WrongExpectedRevisionError } from './event-store.port';
 
 /** Refuses revisions no stream can have, before anything is sent or stored. */
 export function validateExpectedRevision(expected: ExpectedRevision): void {
@@ -12,4 +12,11 @@ export function assertExpectedRevision(streamId: string, expected: ExpectedRevis
   if (expected === 'any') return;
   const matches = expected === 'no_stream' ? currentRevision === undefined : currentRevision === expected;
   if (!matches) throw new WrongExpectedRevisionError(streamId, expected, currentRevision ?? 'no_stream');
+}
+
+/** A batch naming one event id twice (ids compare case-insensitively) is refused before anything is stored. */
+export function assertDistinctEventIds(streamId: string, events: readonly NewEvent[]): void {
+  if (new Set(events.map((event) => event.id.toLowerCase())).size !== events.length) {
+    throw new RangeError(`stream ${streamId}: the batch repeats an event id`);
+  }
 }

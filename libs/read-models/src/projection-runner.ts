@@ -42,7 +42,10 @@ export interface RebuildProgress {
   name: string;
   /** events replayed so far */
   done: number;
-  /** events to replay (head position - START; exact where positions are dense, as in SQLite) */
+  /**
+   * events to replay: exact where positions count events (SQLite); where they are byte offsets
+   * (EventStoreDB), estimated from the share of the log the events done so far covered
+   */
   total: number;
   eventsPerSecond: number;
   etaSeconds: number;
@@ -221,8 +224,9 @@ export class ProjectionRunner {
       const etaSeconds = eventsPerSecond > 0 ? Math.max(0, (total - done) / eventsPerSecond) : 0;
       onProgress?.({ name: label, done, total, eventsPerSecond, etaSeconds: Math.round(etaSeconds * 10) / 10 });
     };
+    let first: GlobalPosition | undefined;
     const replay = async (): Promise<void> => {
-      const total = Math.max(done, (await this.events.headPosition()) - START);
+      const head = await this.events.headPosition();
       for (;;) {
         const batch = await this.events.readAll({ after, maxCount: this.rebuildBatchSize });
         if (!batch.length) break;
@@ -236,9 +240,10 @@ export class ProjectionRunner {
           if (result.rewoundTo !== undefined) throw new Error(`rebuild of ${projections[i].name} was moved by another process`);
         });
         if (this.stopping && this.loops.size) throw new Error('stopped');
+        first ??= batch[0].position;
         after = batch[batch.length - 1].position;
         done += batch.length;
-        report(Math.max(total, done));
+        report(estimatedTotalEvents(done, first, after, Math.max(head, after)));
         // let this process's API and live loop breathe between batches
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -343,4 +348,14 @@ export class ProjectionRunner {
   private wake(): void {
     for (const wake of [...this.wakers]) wake();
   }
+}
+
+/**
+ * Events in the log from `first` to `head`, given that `done` events spanned `first`..`after`:
+ * exact when positions count events, as SQLite's rowids do; a proportion when they are byte
+ * offsets into the log, as EventStoreDB's are.
+ */
+export function estimatedTotalEvents(done: number, first: GlobalPosition, after: GlobalPosition, head: GlobalPosition): number {
+  if (after <= first) return done;
+  return Math.max(done, 1 + Math.round(((done - 1) * (head - first)) / (after - first)));
 }

@@ -50,9 +50,16 @@ export function toEsdbEventData(event: NewEvent): EventData {
   });
 }
 
+/** Event ids are UUIDs the server gives back lower-cased: compare them in this form. */
+export function eventIdKey(id: string): string {
+  return id.toLowerCase();
+}
+
 export function toStoredEvent(recorded: RecordedEvent): StoredEvent {
-  if (!recorded.position) {
-    // Only servers before 22.6 omit it, and without it there is no global position to give.
+  // A server before 22.6 sends no position on stream reads and the client fills in 0/0, which no
+  // event can have (the log starts with the server's own epoch record): refuse rather than give
+  // every event the same position.
+  if (!recorded.position || (recorded.position.commit === 0n && recorded.position.prepare === 0n)) {
     throw new Error(`event ${recorded.id} in ${recorded.streamId} has no position: EventStoreDB 22.6 or later is required`);
   }
   return {

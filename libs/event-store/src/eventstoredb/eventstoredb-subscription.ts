@@ -12,6 +12,8 @@ export class EventStoreDbSubscription implements EventSubscription {
   private ended = false;
   private failure: Error | undefined;
   private wakeReader: (() => void) | undefined;
+  /** the reads asked for so far, served one after the other as the SQLite adapter's generator does */
+  private reads: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly subscription: AllStreamSubscription,
@@ -35,7 +37,11 @@ export class EventStoreDbSubscription implements EventSubscription {
 
   [Symbol.asyncIterator](): AsyncIterator<StoredEvent[]> {
     return {
-      next: () => this.next(),
+      next: () => {
+        const read = this.reads.then(() => this.next());
+        this.reads = read.catch(() => undefined);
+        return read;
+      },
       return: async () => {
         await this.close();
         return { done: true, value: undefined };
@@ -48,7 +54,12 @@ export class EventStoreDbSubscription implements EventSubscription {
     this.closed = true;
     this.wake();
     this.onClose(this);
-    await this.subscription.unsubscribe();
+    try {
+      await this.subscription.unsubscribe();
+    } catch {
+      // The call never started (e.g. cluster discovery failed): there is nothing left to cancel,
+      // and a rejecting close would escape the callers' finally blocks and end the process.
+    }
   }
 
   private async next(): Promise<IteratorResult<StoredEvent[]>> {

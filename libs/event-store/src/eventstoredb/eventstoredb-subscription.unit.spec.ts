@@ -82,4 +82,41 @@ describe('EventStoreDbSubscription', () => {
 
     await expect(pending).rejects.toThrow('connection lost');
   });
+
+  it('closes without rejecting when the call never started (cluster discovery failed)', async () => {
+    const server = serverSide();
+    Object.assign(server.subscription, { unsubscribe: () => Promise.reject(new Error('failed to discover the cluster')) });
+    const subscription = new EventStoreDbSubscription(server.subscription, START, 10);
+    const pending = subscription[Symbol.asyncIterator]().next();
+
+    await expect(subscription.close()).resolves.toBeUndefined();
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('serves two pending next() calls one after the other, each with its own batch', async () => {
+    const server = serverSide();
+    const iterator = new EventStoreDbSubscription(server.subscription, START, 1)[Symbol.asyncIterator]();
+    const first = iterator.next();
+    const second = iterator.next();
+
+    server.push(10);
+    server.push(20);
+
+    expect(positions(await first)).toEqual([10]);
+    expect(positions(await second)).toEqual([20]);
+  });
+
+  it('ends every pending next() on close', async () => {
+    const server = serverSide();
+    const subscription = new EventStoreDbSubscription(server.subscription, START, 10);
+    const iterator = subscription[Symbol.asyncIterator]();
+    const pending = [iterator.next(), iterator.next()];
+
+    await subscription.close();
+
+    await expect(Promise.all(pending)).resolves.toEqual([
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ]);
+  });
 });

@@ -103,12 +103,13 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     validateExpectedRevision(expected);
-    if (new Set(events.map((event) => event.id)).size !== events.length) {
+    // ids are GUIDs, compared and stored lower-cased, as the port says
+    if (new Set(events.map((event) => event.id.toLowerCase())).size !== events.length) {
       throw new RangeError(`stream ${streamId}: the batch repeats an event id`);
     }
     // serialized before anything is sent: a value JSON cannot hold is refused without a round trip
     const rows = events.map((event) => ({
-      id: event.id,
+      id: event.id.toLowerCase(),
       type: event.type,
       data: JSON.stringify(event.data ?? null),
       metadata: JSON.stringify(event.metadata ?? {}),

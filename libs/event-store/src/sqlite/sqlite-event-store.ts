@@ -12,7 +12,7 @@ import {
   StoredEvent,
   SubscribeOptions,
 } from '../event-store.port';
-import { assertExpectedRevision, validateExpectedRevision } from '../expected-revision';
+import { assertDistinctEventIds, assertExpectedRevision, validateExpectedRevision } from '../expected-revision';
 import type { SqliteDatabase } from './sqlite-database';
 import { AppendSignal, PolledSubscription } from '../polled-subscription';
 
@@ -147,9 +147,7 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     validateExpectedRevision(expected);
-    if (new Set(events.map((event) => event.id)).size !== events.length) {
-      throw new RangeError(`stream ${streamId}: the batch repeats an event id`);
-    }
+    assertDistinctEventIds(streamId, events);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queued.push({ streamId, events, expected, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => this.commitQueued());
@@ -191,7 +189,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   private appendNow(streamId: string, events: NewEvent[], expected: ExpectedRevision): AppendResult {
-    const stored = events.map((event) => this.selectEventById.get(streamId, event.id));
+    // Ids are stored lower-cased, as EventStoreDB keeps them, so they compare case-insensitively.
+    const stored = events.map((event) => this.selectEventById.get(streamId, event.id.toLowerCase()));
     const knownCount = stored.filter((tip) => tip !== undefined).length;
     if (knownCount > 0 && knownCount === events.length) {
       // A client retry of a batch that was already stored: answer as the first time, store nothing.
@@ -217,7 +216,7 @@ export class SqliteEventStore implements EventStore {
       const inserted = this.insertEvent.run(
         streamId,
         revision,
-        event.id,
+        event.id.toLowerCase(),
         event.type,
         JSON.stringify(event.data ?? null),
         JSON.stringify(event.metadata ?? {}),
