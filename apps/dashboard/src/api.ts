@@ -70,6 +70,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** the token was refused (expired or revoked): the page must sign in again */
+    readonly sessionEnded = false,
   ) {
     super(message);
   }
@@ -153,7 +155,7 @@ export class EngineApi {
     const body = (await response.json().catch(() => undefined)) as unknown;
     if (!response.ok) {
       if (response.status === 401) this.token = undefined;
-      throw new ApiError(response.status, refusalMessage(response.status, body));
+      throw new ApiError(response.status, refusalMessage(response.status, body), response.status === 401);
     }
     return body as T;
   }

@@ -24,9 +24,9 @@ function say(message: string, kind: 'info' | 'error' = 'info'): void {
 }
 
 function failed(what: string, error: unknown): void {
-  const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
-  say(`${what} failed: ${message}`, 'error');
-  if (error instanceof ApiError && error.status === 401 && !api.signedIn) showSignIn('Your session ended: sign in again.');
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ApiError && error.sessionEnded) showSignIn();
+  say(`${what} failed: ${message}${error instanceof ApiError && error.sessionEnded ? '. Sign in again.' : ''}`, 'error');
 }
 
 function cell(text: string | number, className?: string): HTMLTableCellElement {
