@@ -87,9 +87,50 @@ describe('the operator dashboard in a real browser, over a real engine on loopba
     await engine?.close();
   });
 
+  it('serves the page without credentials, from the built bundle only, under a CSP that allows nothing from elsewhere', async () => {
+    await engine.http().get('/dashboard').expect(302).expect('Location', '/dashboard/');
+    const page = await engine.http().get('/dashboard/').expect(200).expect('Content-Type', /text\/html/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const assets = [...page.text.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/dashboard\/assets\//);
+      await engine.http().get(asset).expect(200).expect('Cache-Control', /immutable/);
+    }
+    await engine.http().get('/dashboard/../package.json').expect((response) => expect(response.status).toBeGreaterThanOrEqual(400));
+  });
+
+  it("the operator routes: another tenant's client sees its own stores only; history and projections need a token", async () => {
+    const clients = engine.app.get(ClientService);
+    await clients.createTenant(`t-${tag}`);
+    await clients.addStore(`t-${tag}`, 'MAIN', 'USD');
+    const stranger = await clients.createClient(`t-${tag}`, ['points:read'], { defaultStore: 'MAIN' });
+    const token = (await engine.http().post('/api/oauth/token').send({ grant_type: 'client_credentials', client_id: stranger.clientId, client_secret: stranger.clientSecret }).expect(200)).body.access_token as string;
+    expect((await engine.http().get('/api/ops/stores').set('Authorization', `Bearer ${token}`).expect(200)).body).toEqual({ stores: [{ storeCode: 'MAIN', currency: 'USD' }], defaultStore: 'MAIN' });
+    await engine.http().get(`/api/DEFAULT/accounts/${ada.customerId}/history`).set('Authorization', `Bearer ${token}`).expect(404);
+    await engine.http().get('/api/ops/projections').expect(401);
+
+    const history = await engine.http().get(`/api/DEFAULT/accounts/${ada.customerId}/history`).set('Authorization', `Bearer ${engine.token}`).expect(200);
+    expect(history.body.entries.map((entry: { kind: string; points: number; balance: { available: number } }) => [entry.kind, entry.points, entry.balance.available])).toEqual([
+      ['added', 100, 100],
+      ['added', 25.5, 125.5],
+      ['spent', 30, 95.5],
+    ]);
+    expect(history.body.entries[0].lot).toEqual({ remaining: 70, used: 30, usedWith: [expect.any(String)], state: 'active' });
+    await engine.http().get('/api/DEFAULT/accounts/not%20an%20id/history').set('Authorization', `Bearer ${engine.token}`).expect(400);
+  });
+
   it('signs in (a wrong secret is announced), draws the histogram from the added transfers, shows the projections, keeps the token out of storage', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     const page = await context.newPage();
+    // script errors and CSP refusals; the API's refusals the test provokes are logged as failed loads
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+    });
     await page.goto(`${baseUrl}/dashboard/`);
 
     await signIn(page, TEST_CLIENT_ID, 'not-the-secret');
@@ -142,6 +183,7 @@ describe('the operator dashboard in a real browser, over a real engine on loopba
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Client id').waitFor({ state: 'visible' });
+    expect(pageErrors).toEqual([]);
     await context.close();
   });
 

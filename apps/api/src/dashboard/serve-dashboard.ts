@@ -31,7 +31,6 @@ export async function serveDashboard(fastify: FastifyInstance, dir: string): Pro
     prefix: DASHBOARD_PREFIX,
     // leaves reply.sendFile to any other registration of the plugin (Nest's useStaticAssets decorates it)
     decorateReply: false,
-    redirect: true,
     index: 'index.html',
     setHeaders: (reply, path) => {
       void reply.headers(PAGE_HEADERS);
@@ -39,4 +38,6 @@ export async function serveDashboard(fastify: FastifyInstance, dir: string): Pro
       void reply.header('Cache-Control', path.startsWith(join(dir, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+  // the page lives at /dashboard/ (the plugin's prefix); the address without the slash leads there
+  fastify.get(DASHBOARD_PREFIX.slice(0, -1), (_request, reply) => reply.redirect(DASHBOARD_PREFIX, 302));
 }
