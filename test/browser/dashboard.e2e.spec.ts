@@ -120,6 +120,9 @@ describe('the operator dashboard in a real browser, over a real engine on loopba
     ]);
     expect(history.body.entries[0].lot).toEqual({ remaining: 70, used: 30, usedWith: [expect.any(String)], state: 'active' });
     await engine.http().get('/api/DEFAULT/accounts/not%20an%20id/history').set('Authorization', `Bearer ${engine.token}`).expect(400);
+
+    const documented = Object.keys((await engine.http().get('/docs/json').expect(200)).body.paths);
+    expect(documented).toEqual(expect.arrayContaining(['/api/ops/stores', '/api/ops/projections', '/api/{storeCode}/accounts/{customerId}/history']));
   });
 
   it('signs in (a wrong secret is announced), draws the histogram from the added transfers, shows the projections, keeps the token out of storage', async () => {
