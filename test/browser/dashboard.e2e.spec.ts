@@ -285,6 +285,11 @@ describe('the operator dashboard in a real browser, over a real engine on loopba
     expect(await chartedPoints(page)).toEqual({ '2026-06-10': '140', '2026-06-12': '25.5' });
 
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // every control has a name: a label, or its own text for buttons
+    const unnamed = await page.evaluate(
+      "[...document.querySelectorAll('input, select, button')].filter((c) => !(c.labels && c.labels.length) && !c.textContent.trim() && !c.getAttribute('aria-label')).map((c) => c.id || c.outerHTML)",
+    );
+    expect(unnamed).toEqual([]);
     // the chart fits the screen's width
     const chart = await page.locator('#histogram-chart').boundingBox();
     expect(chart!.width).toBeGreaterThan(200);

@@ -83,6 +83,8 @@ element<HTMLFormElement>('sign-in-form').addEventListener('submit', async (event
     element<HTMLElement>('main').focus();
     await refreshAll();
   } catch (error) {
+    // a token whose stores could not be read is not kept either
+    api.signOut();
     failed('Sign-in', error);
   }
 });
