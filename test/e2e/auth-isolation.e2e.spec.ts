@@ -53,12 +53,21 @@ function routesOf(engine: TestEngine): { routes: Route[]; unguarded: string[]; p
 }
 
 /**
+ * Protected routes whose request names no store: they answer about the caller's own tenant, or about
+ * the engine as a whole. Another tenant's client is answered (200), and the answer names nothing of the
+ * victim's tenant; every other route must be a 404 for it. A route is listed here on purpose, with why.
+ */
+const TENANT_WIDE = new Map([
+  ['GET /api/ops/stores', "the caller's own tenant's stores"],
+  ['GET /api/ops/projections', 'engine-wide projection positions and lag: no tenant, store or customer in it'],
+]);
+
+/**
  * A missing scope is a 403, except under a dialect whose own document answers it otherwise; there the
  * answer must still name the scope the route needs.
  */
 const MISSING_SCOPE_STATUS: ReadonlyArray<[prefix: string, status: number]> = [['/admin/v2/customers/loyalty/', 401]];
 const missingScopeStatus = (route: Route): number => MISSING_SCOPE_STATUS.find(([prefix]) => route.path.startsWith(prefix))?.[1] ?? 403;
-/** Open Loyalty's body says it in `message`; envelope dialects (Salla) in `error.message` */
 
 describe('every protected route refuses callers it must refuse, and nothing changes', () => {
   const clock = new ManualClock('2026-06-01T12:00:00.000Z');
@@ -115,6 +124,7 @@ describe('every protected route refuses callers it must refuse, and nothing chan
         'POST /external-api/v1/customers/change-points',
       ]));
     expect(routes.length).toBeGreaterThanOrEqual(10);
+    expect(paths).toEqual(expect.arrayContaining([...TENANT_WIDE.keys()]));
   });
 
   it('no token, a tampered token, another tenant, a missing scope, a customer token for someone else', async () => {
@@ -140,7 +150,13 @@ describe('every protected route refuses callers it must refuse, and nothing chan
       const label = `${route.method} ${route.path}`;
       expect([label, (await call(route, undefined)).status]).toEqual([label, 401]);
       expect([label, (await call(route, tampered)).status]).toEqual([label, 401]);
-      expect([label, (await call(route, strangerToken)).status]).toEqual([label, 404]);
+      const stranger = await call(route, strangerToken);
+      if (TENANT_WIDE.has(label)) {
+        expect([label, stranger.status]).toEqual([label, 200]);
+        for (const victimName of ['DEFAULT', victim, victimAlias, victimTransfer]) expect([label, JSON.stringify(stranger.body)]).toEqual([label, expect.not.stringContaining(victimName)]);
+      } else {
+        expect([label, stranger.status]).toEqual([label, 404]);
+      }
 
       const needed = route.scopes[0];
       if (!limited.has(needed)) {

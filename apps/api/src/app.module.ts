@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { EmporixModule } from './dialects/emporix/emporix.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 import { PremsModule } from './dialects/prems/prems.module';
@@ -38,6 +39,7 @@ export class ApiModule {
         PremsModule,
         ExternalApiModule,
         SallaModule,
+        DashboardModule,
       ],
     };
   }

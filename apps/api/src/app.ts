@@ -13,6 +13,7 @@ import { bootstrapAuth, BootstrapResult, MongoTenantDirectory, rateLimitFromEnv,
 import { EngineConfig, IdempotencyGuard, Infrastructure, loadTlsCredentials, openInfrastructure } from '@app/engine';
 import type { Clock } from '@app/ledger';
 import { ApiModule } from './app.module';
+import { builtDashboardDir, serveDashboard } from './dashboard/serve-dashboard';
 import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
 import { ApiErrorFilter, ErrorWriters, installRouteErrorWriter } from './http/errors.filter';
@@ -37,6 +38,8 @@ export interface CreateApiOptions {
   logger?: false | LogLevel[];
   /** the engine's structured logger (ops/logging.ts): Nest's logs and one line per request go to it; overrides `logger` */
   log?: PinoInstance;
+  /** the built operator dashboard (default: dist/dashboard, found by builtDashboardDir) */
+  dashboardDir?: string;
 }
 
 /** The API and its operations endpoints (health, metrics, logs), side by side. */
@@ -84,6 +87,9 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   installRouteErrorWriter(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
   installHttpObserver(app.getHttpAdapter().getInstance(), metrics, options.log);
   app.useGlobalPipes(validationPipe());
+  const dashboardDir = options.dashboardDir ?? builtDashboardDir();
+  if (dashboardDir) await serveDashboard(app.getHttpAdapter().getInstance(), dashboardDir);
+  else new Logger('Dashboard').warn('the operator dashboard is not built (npm run build): /dashboard/ is not served');
 
   const document = SwaggerModule.createDocument(
     app,
