@@ -33,6 +33,14 @@ export interface EngineConfig {
   bodyLimitBytes: number;
   /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
   importMaxBytes: number;
+  /** a webhook receiver that has not answered by then counts as failed */
+  webhookTimeoutMs: number;
+  /** how often the webhook dispatcher looks for due retries when no new event wakes it */
+  webhookTickMs: number;
+  /** SSE: a comment line after this much quiet keeps proxies from closing the stream */
+  sseHeartbeatMs: number;
+  /** SSE: a reader that has not taken the last write within this time is dropped (it resumes from its cursor) */
+  sseSlowReaderMs: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
+    webhookTimeoutMs: integer(env, 'LOYALTY_WEBHOOK_TIMEOUT_MS', 10_000),
+    webhookTickMs: integer(env, 'LOYALTY_WEBHOOK_TICK_MS', 200),
+    sseHeartbeatMs: integer(env, 'LOYALTY_SSE_HEARTBEAT_MS', 15_000),
+    sseSlowReaderMs: integer(env, 'LOYALTY_SSE_SLOW_READER_MS', 10_000),
   };
   if (profile === 'distributed') {
     if (eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {

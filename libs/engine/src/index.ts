@@ -16,3 +16,4 @@ export * from './scheduler';
 export * from './infrastructure';
 export * from './engine.module';
 export * from './customers';
+export * from './subscribers';
