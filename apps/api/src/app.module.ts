@@ -3,6 +3,7 @@ import { AuthModule, TenantDirectory, TokenKey } from '@app/auth';
 import { EngineModule, EngineModuleOptions, KnownCustomers } from '@app/engine';
 import { HttpKitModule } from './http/http-kit.module';
 import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
+import { SubscribersModule } from './subscribers/subscribers.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -30,6 +31,7 @@ export class ApiModule {
         }),
         HttpKitModule,
         OpenLoyaltyModule,
+        SubscribersModule,
       ],
     };
   }

@@ -79,8 +79,10 @@ export class PublicEventFeed implements OnModuleDestroy {
     const found: PublicEvent[] = [];
     let scanned = 0;
     let position = after;
+    // a small page reads little beyond what it returns; filtered pages read on in chunks
+    const chunkSize = Math.min(READ_CHUNK, Math.max(limit, 50));
     for (;;) {
-      const chunk = await this.events.readAll({ after: position, maxCount: READ_CHUNK });
+      const chunk = await this.events.readAll({ after: position, maxCount: chunkSize });
       for (const stored of chunk) {
         scanned++;
         position = stored.position;
@@ -90,7 +92,7 @@ export class PublicEventFeed implements OnModuleDestroy {
         if (event && this.matches(event, filter)) found.push(event);
         if (found.length >= limit) return { events: found, cursor: encodeCursor(position), more: true };
       }
-      if (chunk.length < READ_CHUNK) return { events: found, cursor: encodeCursor(position), more: false };
+      if (chunk.length < chunkSize) return { events: found, cursor: encodeCursor(position), more: false };
       if (scanned >= SCAN_LIMIT) return { events: found, cursor: encodeCursor(position), more: true };
     }
   }
@@ -116,7 +118,7 @@ export class PublicEventFeed implements OnModuleDestroy {
           appended = false;
           let more = true;
           while (more && !options.signal.aborted) {
-            const page = await this.page(position, filter, 100);
+            const page = await this.page(position, filter, MAX_PAGE);
             for (const event of page.events) yield event;
             position = decodeCursor(page.cursor) as number;
             more = page.more;
