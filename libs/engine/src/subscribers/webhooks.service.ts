@@ -159,10 +159,10 @@ export class WebhooksService {
 
   /** Sends every matching event after `after` (a cursor) or recorded since `since` (an instant) again. */
   async replay(tenant: string, id: string, from: { after?: string; since?: string }): Promise<EndpointView> {
+    await this.record(tenant, id);
     if ((from.after === undefined) === (from.since === undefined)) {
       throw new SubscriberInputError('after', 'give exactly one of after (a cursor) or since (an ISO-8601 instant)');
     }
-    await this.record(tenant, id);
     let position: number;
     if (from.after !== undefined) {
       position = parseCursor(from.after, 'after');
