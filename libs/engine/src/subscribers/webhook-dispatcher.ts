@@ -271,7 +271,7 @@ class EndpointLane {
     const { store } = this.dispatcher;
     const endpoint = this.endpoint;
     if (endpoint.state !== 'active') return;
-    this.endpoint = { ...endpoint, state };
+    this.endpoint = { ...endpoint, state, updatedAt: now.toISOString() };
     // announced first: a crash in between pauses again after the restart, and the event's id is the same
     await this.dispatcher.announce(endpoint, state, reason, now);
     const updated = await store.updateEndpoint(endpoint.tenant, endpoint.id, { state, stoppedAt: now.toISOString(), stoppedReason: reason }, now.toISOString());
@@ -347,10 +347,8 @@ export class WebhookDispatcher {
       if (!lane) {
         lane = new EndpointLane(endpoint, this);
         this.lanes.set(endpoint.id, lane);
-      } else if (!lane.busy) {
-        lane.endpoint = endpoint;
-      } else if (endpoint.checkpoint < lane.endpoint.checkpoint || endpoint.state !== lane.endpoint.state) {
-        // a replay or resume while it works: take the stored record, the lane's CAS catches the rest
+      } else if (!lane.busy || endpoint.checkpoint < lane.endpoint.checkpoint || endpoint.updatedAt > lane.endpoint.updatedAt) {
+        // idle, or a replay or resume while it works: the stored record wins; the lane's CAS catches a stale checkpoint
         lane.endpoint = { ...endpoint };
       }
       lane.wake();
