@@ -117,7 +117,10 @@ export class MongoSubscriberStore implements SubscriberStore {
         { ordered: false },
       );
     }
-    return (await this.endpointsCollection.updateOne({ _id: endpointId, checkpoint: expected }, { $set: { checkpoint: next } })).matchedCount === 1;
+    const moved = (await this.endpointsCollection.updateOne({ _id: endpointId, checkpoint: expected }, { $set: { checkpoint: next } })).matchedCount === 1;
+    // past a checkpoint that did not move they are not matched yet (all lie after `expected`): matching again adds them
+    if (!moved && deliveries.length) await this.outbox.deleteMany({ _id: { $in: deliveries.map((d) => `${d.endpointId}:${d.position}`) } });
+    return moved;
   }
 
   async outstanding(endpointId: string, upTo: number, limit: number): Promise<OutboxDelivery[]> {
