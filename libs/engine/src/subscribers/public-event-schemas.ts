@@ -44,7 +44,6 @@ const DATA: Record<PublicEventType, { required: string[]; properties: Record<str
     required: ['transferId', 'points', 'direction', 'p2pId', 'createdAt'],
     properties: { ...lotFields, direction: { enum: ['sent', 'received'] }, p2pId: text, counterpartCustomerId: text },
   },
-  'points.will_expire': { required: ['transferId', 'points', 'expiresAt', 'warnedAt'], properties: { transferId: text, points, expiresAt: instant, warnedAt: instant } },
   'account.opened': { required: ['openedAt'], properties: { openedAt: instant } },
   'account.closed': { required: ['closedAt'], properties: { closedAt: instant } },
   'customer.registered': { required: ['customerId', 'registeredAt'], properties: { customerId: text, registeredAt: instant, ...profile } },

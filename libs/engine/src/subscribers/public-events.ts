@@ -18,7 +18,6 @@ export const POINTS_EVENT_TYPES = [
   'points.expired',
   'points.cancelled',
   'points.transferred',
-  'points.will_expire',
 ] as const;
 export const ACCOUNT_EVENT_TYPES = ['account.opened', 'account.closed'] as const;
 export const CUSTOMER_EVENT_TYPES = ['customer.registered', 'customer.updated'] as const;
@@ -71,9 +70,8 @@ export interface PublicEvent {
   data: Record<string, unknown>;
 }
 
-/** Internal stored events that have a public name; the others (key reservations, idempotency records) stay inside. */
+/** Category of the streams where the dispatcher records that it paused or disabled an endpoint. */
 export const WEBHOOK_ENDPOINT_CATEGORY = 'webhookEndpoint';
-export const EXPIRY_WARNING_TYPE = 'PointsExpiryWarned';
 
 const CURSOR_PREFIX = 'c1.';
 
@@ -188,10 +186,6 @@ export function publicPointsEvent(stored: StoredEvent, after: PointsAccountState
         cancelledAt: d.cancelledAt,
       });
     }
-  }
-  if (stored.type === EXPIRY_WARNING_TYPE) {
-    const d = stored.data as { lotId: string; points: number; expiresAt: string; warnedAt: string };
-    return publish('points.will_expire', { transferId: d.lotId, points: toDecimal(d.points), expiresAt: d.expiresAt, warnedAt: d.warnedAt });
   }
   return undefined;
 }
