@@ -156,6 +156,23 @@ function subscriberStoreContract(kind: string, open: () => Promise<Harness>): vo
     expect(await store.outstanding(e.id, 11, 100)).toEqual([]);
   });
 
+  it(`${kind}: settling a batch completes some deliveries, reschedules others and logs every attempt`, async () => {
+    const e = endpoint('t1');
+    await store.createEndpoint(e);
+    await store.enqueue(e.id, [delivery(e.id, 11), delivery(e.id, 12, 'account:S:c2'), delivery(e.id, 13, 'account:S:c3')], 10, 13);
+    const attempt = (position: number, outcome: 'delivered' | 'retrying') => ({ endpointId: e.id, webhookId: `msg_${position}`, eventType: 'points.added', position, attempt: 1, outcome, latencyMs: 1, attemptedAt: '2026-01-01T00:00:00.000Z' });
+    await store.settle([
+      { endpointId: e.id, position: 11, attempt: attempt(11, 'delivered') },
+      { endpointId: e.id, position: 12, next: { attempts: 1, nextAttemptAt: 7_000, firstAttemptAt: 1_000 }, attempt: attempt(12, 'retrying') },
+    ]);
+    const left = await (await harness.reopen()).outstanding(e.id, 13, 100);
+    expect(left.map((d) => [d.position, d.attempts, d.nextAttemptAt])).toEqual([
+      [12, 1, 7_000],
+      [13, 0, 1_000],
+    ]);
+    expect((await store.deliveries(e.id, 10)).map((entry) => entry.position)).toEqual([12, 11]);
+  });
+
   it(`${kind}: the delivery log lists an endpoint's attempts newest first`, async () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       await store.logAttempt({ endpointId: 'ep1', webhookId: 'msg_1', eventType: 'points.added', position: 1, attempt, status: 500 + attempt, outcome: 'retrying', latencyMs: attempt, responseExcerpt: `try ${attempt}`, attemptedAt: `2026-01-0${attempt}T00:00:00.000Z` });

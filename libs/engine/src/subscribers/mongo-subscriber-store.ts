@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 
 type EndpointDocument = Omit<WebhookEndpointRecord, 'id'> & { _id: string };
 type OutboxDocument = OutboxDelivery & { _id: string };
@@ -142,6 +142,24 @@ export class MongoSubscriberStore implements SubscriberStore {
 
   async complete(endpointId: string, position: number): Promise<void> {
     await this.outbox.deleteOne({ _id: `${endpointId}:${position}` });
+  }
+
+  async settle(outcomes: SettledAttempt[]): Promise<void> {
+    if (!outcomes.length) return;
+    await this.outbox.bulkWrite(
+      outcomes.map(({ endpointId, position, next }) =>
+        next
+          ? { updateOne: { filter: { _id: `${endpointId}:${position}` }, update: { $set: next } } }
+          : { deleteOne: { filter: { _id: `${endpointId}:${position}` } } },
+      ),
+      { ordered: false },
+    );
+    await this.log.insertMany(
+      outcomes.map(({ attempt }) => {
+        this.sequence = Math.max(this.sequence + 1, Date.now() * 1000);
+        return { ...attempt, seq: this.sequence };
+      }),
+    );
   }
 
   async logAttempt(attempt: DeliveryAttempt): Promise<void> {

@@ -26,6 +26,7 @@ export const MAX_PAGE = 500;
 const SCAN_LIMIT = 5_000;
 const READ_CHUNK = 500;
 const FOLD_CACHE_SIZE = 10_000;
+const MAPPED_CACHE_SIZE = 5_000;
 
 /** A subscriber's request names something that is not there (a cursor, an event type): a 400 on `field`. */
 export class SubscriberInputError extends Error {
@@ -52,6 +53,8 @@ export function parseCursor(cursor: string | undefined, field = 'after'): number
 export class PublicEventFeed implements OnModuleDestroy {
   /** the account state after its latest mapped event, per stream; events mostly arrive in stream order */
   private readonly folds = new Map<string, { revision: number; state: PointsAccountState }>();
+  /** recently mapped events by position, oldest first */
+  private readonly mapped = new Map<number, PublicEvent | undefined>();
   private readonly head = new EventEmitter();
   private headSubscription?: EventSubscription;
   private following = false;
@@ -62,8 +65,12 @@ export class PublicEventFeed implements OnModuleDestroy {
 
   /** The public event of one stored event (undefined for events with no public name). */
   async toPublic(stored: StoredEvent): Promise<PublicEvent | undefined> {
-    if (parsePointsAccountStream(stored.streamId)) return publicPointsEvent(stored, await this.stateAfter(stored));
-    return publicStandaloneEvent(stored);
+    // a stored event never changes: every endpoint and stream reading the same position shares one mapping
+    if (this.mapped.has(stored.position)) return this.mapped.get(stored.position);
+    const event = parsePointsAccountStream(stored.streamId) ? publicPointsEvent(stored, await this.stateAfter(stored)) : publicStandaloneEvent(stored);
+    this.mapped.set(stored.position, event);
+    if (this.mapped.size > MAPPED_CACHE_SIZE) this.mapped.delete(this.mapped.keys().next().value as number);
+    return event;
   }
 
   matches(event: PublicEvent, filter: PublicEventFilter): boolean {

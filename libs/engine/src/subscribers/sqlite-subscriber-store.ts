@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '@app/event-store';
-import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 
 interface OutboxRow {
   endpoint_id: string;
@@ -154,6 +154,19 @@ export class SqliteSubscriberStore implements SubscriberStore {
 
   async complete(endpointId: string, position: number): Promise<void> {
     this.db.prepare('DELETE FROM webhook_outbox WHERE endpoint_id = ? AND position = ?').run(endpointId, position);
+  }
+
+  async settle(outcomes: SettledAttempt[]): Promise<void> {
+    const complete = this.db.prepare('DELETE FROM webhook_outbox WHERE endpoint_id = ? AND position = ?');
+    const reschedule = this.db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, first_attempt_at = ? WHERE endpoint_id = ? AND position = ?');
+    const log = this.db.prepare('INSERT INTO webhook_deliveries (endpoint_id, attempt) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const { endpointId, position, next, attempt } of outcomes) {
+        if (next) reschedule.run(next.attempts, next.nextAttemptAt, next.firstAttemptAt, endpointId, position);
+        else complete.run(endpointId, position);
+        log.run(endpointId, JSON.stringify(attempt));
+      }
+    })();
   }
 
   async logAttempt(attempt: DeliveryAttempt): Promise<void> {

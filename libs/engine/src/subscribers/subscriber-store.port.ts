@@ -83,6 +83,14 @@ export interface DeliveryAttempt {
   attemptedAt: string;
 }
 
+/** What became of one attempt: the delivery leaves the outbox (`next` absent) or waits for its next try. */
+export interface SettledAttempt {
+  endpointId: string;
+  position: number;
+  next?: { attempts: number; nextAttemptAt: number; firstAttemptAt: number };
+  attempt: DeliveryAttempt;
+}
+
 export interface SubscriberStore extends ConsumerCheckpoints {
   readonly kind: 'sqlite' | 'mongodb';
   /** creates tables/collections and indexes if missing */
@@ -115,6 +123,8 @@ export interface SubscriberStore extends ConsumerCheckpoints {
   /** delivered or given up: leaves the outbox */
   complete(endpointId: string, position: number): Promise<void>;
 
+  /** several attempts' outcomes and log entries at once (SQLite: one transaction, one fsync) */
+  settle(outcomes: SettledAttempt[]): Promise<void>;
   logAttempt(attempt: DeliveryAttempt): Promise<void>;
   /** newest first */
   deliveries(endpointId: string, limit: number): Promise<DeliveryAttempt[]>;

@@ -7,13 +7,13 @@ import { deterministicUuid } from '../ids';
 import { CLOCK, EVENT_STORE } from '../tokens';
 import { PublicEventFeed } from './public-event-feed';
 import { decodeCursor, PublicEvent, WEBHOOK_ENDPOINT_CATEGORY } from './public-events';
-import type { DeliveryAttempt, OutboxDelivery, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 import { signWebhook } from './webhook-signature';
 
 export const SUBSCRIBER_STORE = Symbol('SubscriberStore');
 
 /** Matched but undelivered events one endpoint may hold; beyond it matching waits, so a dead endpoint costs bounded storage until paused. */
-const MAX_OUTSTANDING = 2_000;
+const MAX_OUTSTANDING = 1_000;
 /** accounts delivered to one endpoint at the same time (one request per account at a time) */
 const MAX_IN_FLIGHT = 32;
 /** an endpoint failing this long without one success is paused */
@@ -111,10 +111,13 @@ async function readExcerpt(response: Response): Promise<string | undefined> {
 /**
  * One endpoint's worker: matches new public events into its outbox (moving its checkpoint) and
  * delivers the oldest waiting event of each account, one request per account at a time. It only
- * awaits its own endpoint, so a slow or dead receiver holds back nobody else.
+ * awaits its own endpoint, so a slow or dead receiver holds back nobody else. It keeps its waiting
+ * deliveries in memory (at most MAX_OUTSTANDING), mirrored by the store, and reloads them when a
+ * replay or resume changed the stored endpoint.
  */
 class EndpointLane {
   private readonly inFlight = new Set<string>();
+  private queue?: OutboxDelivery[];
   private pumping = false;
   private again = false;
 
@@ -125,6 +128,12 @@ class EndpointLane {
 
   get busy(): boolean {
     return this.pumping || this.inFlight.size > 0;
+  }
+
+  /** the stored endpoint changed under the lane (replay, resume, edit): take it and reload what waits */
+  adopt(endpoint: WebhookEndpointRecord): void {
+    this.endpoint = { ...endpoint };
+    this.queue = undefined;
   }
 
   wake(): void {
@@ -145,22 +154,23 @@ class EndpointLane {
   private async pump(): Promise<void> {
     try {
       if (this.endpoint.state !== 'active' || this.dispatcher.stopped) return;
-      await this.match();
-      await this.deliverDue();
+      this.queue ??= await this.dispatcher.store.outstanding(this.endpoint.id, this.endpoint.checkpoint, MAX_OUTSTANDING);
+      if (this.endpoint.checkpoint < this.dispatcher.head) await this.match(this.queue);
+      this.deliverDue(this.queue);
     } catch (error) {
+      this.queue = undefined;
       this.dispatcher.logger.error(`webhook endpoint ${this.endpoint.id}: ${(error as Error).message}`);
     }
   }
 
-  private async match(): Promise<void> {
+  private async match(queue: OutboxDelivery[]): Promise<void> {
     const { store, feed, clock } = this.dispatcher;
     const endpoint = this.endpoint;
-    const waiting = await store.countOutstanding(endpoint.id);
-    if (waiting >= MAX_OUTSTANDING) return;
+    if (queue.length >= MAX_OUTSTANDING) return;
     const page = await feed.page(
       endpoint.checkpoint,
       { tenant: endpoint.tenant, types: endpoint.eventTypes as PublicEvent['type'][], stores: endpoint.stores },
-      MAX_OUTSTANDING - waiting,
+      MAX_OUTSTANDING - queue.length,
     );
     const next = decodeCursor(page.cursor) as number;
     if (next === endpoint.checkpoint) return;
@@ -176,36 +186,38 @@ class EndpointLane {
       nextAttemptAt: now,
     }));
     if (await store.enqueue(endpoint.id, deliveries, endpoint.checkpoint, next)) {
+      if (this.queue !== queue) return;
+      const waiting = new Set(queue.map((d) => d.position));
+      // a rewind matches again what may still wait: the stored one (with its attempts) stays
+      for (const delivery of deliveries) if (!waiting.has(delivery.position)) queue.push(delivery);
       endpoint.checkpoint = next;
       if (page.more) this.again = true;
     } else {
       // a replay moved the checkpoint: read where it now stands and match from there
       const fresh = await store.endpoint(endpoint.tenant, endpoint.id);
-      if (fresh) this.endpoint = fresh;
+      if (fresh) this.adopt(fresh);
       this.again = true;
     }
   }
 
-  private async deliverDue(): Promise<void> {
-    const { store, clock } = this.dispatcher;
-    const rows = await store.outstanding(this.endpoint.id, this.endpoint.checkpoint, MAX_OUTSTANDING);
-    const now = clock.now().getTime();
+  private deliverDue(queue: OutboxDelivery[]): void {
+    const now = this.dispatcher.clock.now().getTime();
     const seen = new Set<string>();
-    for (const row of rows) {
+    for (const row of queue) {
       if (this.inFlight.size >= MAX_IN_FLIGHT) break;
       // only an account's oldest waiting event may go: a later one waits until it was delivered
       if (seen.has(row.streamId)) continue;
       seen.add(row.streamId);
       if (this.inFlight.has(row.streamId) || row.nextAttemptAt > now) continue;
       this.inFlight.add(row.streamId);
-      void this.send(row).finally(() => {
+      void this.send(row, queue).finally(() => {
         this.inFlight.delete(row.streamId);
         this.wake();
       });
     }
   }
 
-  private async send(row: OutboxDelivery): Promise<void> {
+  private async send(row: OutboxDelivery, queue: OutboxDelivery[]): Promise<void> {
     const { store, clock, options } = this.dispatcher;
     const endpoint = this.endpoint;
     const at = clock.now();
@@ -224,10 +236,21 @@ class EndpointLane {
       ...(result.error !== undefined && { error: result.error }),
       attemptedAt: at.toISOString(),
     };
+    const leave = () => {
+      const index = queue.indexOf(row);
+      if (index >= 0) queue.splice(index, 1);
+    };
+    const retry = (attempts: number, nextAttemptAt: number, firstAttemptAt: number) => {
+      row.attempts = attempts;
+      row.nextAttemptAt = nextAttemptAt;
+      row.firstAttemptAt = firstAttemptAt;
+      return { attempts, nextAttemptAt, firstAttemptAt };
+    };
     try {
       if (result.status !== undefined && result.status >= 200 && result.status < 300) {
-        await store.complete(endpoint.id, row.position);
-        await store.logAttempt(attempt);
+        // the account's next event goes only once this one is stored as delivered, so a crash never reorders
+        await this.dispatcher.settle({ endpointId: endpoint.id, position: row.position, attempt });
+        leave();
         if (this.endpoint.failingSince) {
           const updated = await store.updateEndpoint(endpoint.tenant, endpoint.id, { failingSince: null }, now.toISOString());
           if (updated) this.endpoint = { ...updated, checkpoint: this.endpoint.checkpoint };
@@ -246,22 +269,21 @@ class EndpointLane {
         if (updated) this.endpoint = { ...updated, checkpoint: this.endpoint.checkpoint };
       }
       if (now.getTime() - Date.parse(failingSince) >= PAUSE_AFTER_MS) {
-        await store.reschedule(endpoint.id, row.position, row.attempts + 1, now.getTime(), firstAttemptAt);
-        await store.logAttempt({ ...attempt, outcome: 'paused' });
+        await this.dispatcher.settle({ endpointId: endpoint.id, position: row.position, next: retry(row.attempts + 1, now.getTime(), firstAttemptAt), attempt: { ...attempt, outcome: 'paused' } });
         await this.stop('paused', `no delivery succeeded since ${failingSince}`, now);
         return;
       }
       if (now.getTime() - firstAttemptAt >= GIVE_UP_AFTER_MS) {
-        await store.logAttempt({ ...attempt, outcome: 'gave_up' });
-        await store.complete(endpoint.id, row.position);
+        await this.dispatcher.settle({ endpointId: endpoint.id, position: row.position, attempt: { ...attempt, outcome: 'gave_up' } });
+        leave();
         return;
       }
       const asked = result.status === 429 || result.status === 503 ? retryAfterMs(result.retryAfter, now.getTime()) : undefined;
       const delay = asked !== undefined ? Math.min(asked, PAUSE_AFTER_MS) : retryDelayMs(row.attempts + 1);
-      await store.reschedule(endpoint.id, row.position, row.attempts + 1, now.getTime() + delay, firstAttemptAt);
-      await store.logAttempt({ ...attempt, outcome: 'retrying' });
+      await this.dispatcher.settle({ endpointId: endpoint.id, position: row.position, next: retry(row.attempts + 1, now.getTime() + delay, firstAttemptAt), attempt: { ...attempt, outcome: 'retrying' } });
     } catch (error) {
       // the outcome was not stored: the delivery stays waiting and goes again (at least once)
+      this.queue = undefined;
       this.dispatcher.logger.error(`webhook ${row.webhookId} to ${endpoint.id}: ${(error as Error).message}`);
     }
   }
@@ -291,6 +313,10 @@ export class WebhookDispatcher {
   private unsubscribe?: () => void;
   private refreshing = false;
   private refreshAgain = false;
+  private settling: Array<{ outcome: SettledAttempt; done: (error?: unknown) => void }> = [];
+  private flushing = false;
+  /** the newest global position known to be stored: lanes behind it have matching to do */
+  head = Number.MAX_SAFE_INTEGER;
   stopped = true;
   options: DispatchOptions = { tickMs: 200, timeoutMs: 10_000 };
 
@@ -305,9 +331,44 @@ export class WebhookDispatcher {
     if (!this.stopped) return;
     this.stopped = false;
     this.options = { ...this.options, ...options };
-    this.unsubscribe = this.feed.onAppended(() => this.wake());
+    this.unsubscribe = this.feed.onAppended((position) => {
+      this.head = Math.max(this.head, position);
+      for (const lane of this.lanes.values()) lane.wake();
+    });
+    void this.feed.headPosition().then(
+      (head) => (this.head = head),
+      () => undefined,
+    );
     this.timer = setInterval(() => this.wake(), this.options.tickMs);
     this.wake();
+  }
+
+  /**
+   * Stores an attempt's outcome together with the others of the moment (one transaction), and
+   * resolves once it is stored.
+   */
+  settle(outcome: SettledAttempt): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settling.push({ outcome, done: (error) => (error ? reject(error) : resolve()) });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.settling.length) {
+      const batch = this.settling;
+      this.settling = [];
+      try {
+        await this.store.settle(batch.map((entry) => entry.outcome));
+        for (const entry of batch) entry.done();
+      } catch (error) {
+        for (const entry of batch) entry.done(error);
+      }
+    }
+    this.flushing = false;
   }
 
   async stop(): Promise<void> {
@@ -347,9 +408,13 @@ export class WebhookDispatcher {
       if (!lane) {
         lane = new EndpointLane(endpoint, this);
         this.lanes.set(endpoint.id, lane);
-      } else if (!lane.busy || endpoint.checkpoint < lane.endpoint.checkpoint || endpoint.updatedAt > lane.endpoint.updatedAt) {
-        // idle, or a replay or resume while it works: the stored record wins; the lane's CAS catches a stale checkpoint
-        lane.endpoint = { ...endpoint };
+      } else if (
+        endpoint.checkpoint < lane.endpoint.checkpoint ||
+        endpoint.updatedAt > lane.endpoint.updatedAt ||
+        (!lane.busy && JSON.stringify(endpoint) !== JSON.stringify(lane.endpoint))
+      ) {
+        // a replay, resume or edit: the stored record wins; the lane's CAS catches a stale checkpoint
+        lane.adopt(endpoint);
       }
       lane.wake();
     }
