@@ -173,6 +173,25 @@ function subscriberStoreContract(kind: string, open: () => Promise<Harness>): vo
     expect((await store.deliveries(e.id, 10)).map((entry) => entry.position)).toEqual([12, 11]);
   });
 
+  it(`${kind}: a batch write enqueues for several endpoints and settles attempts, each enqueue answered on its own`, async () => {
+    const a = endpoint('t1');
+    const b = endpoint('t1');
+    await store.createEndpoint(a);
+    await store.createEndpoint(b);
+    await store.enqueue(a.id, [delivery(a.id, 11)], 10, 11);
+    const moved = await store.writeBatch(
+      [
+        { endpointId: a.id, deliveries: [delivery(a.id, 12)], expected: 11, next: 12 },
+        { endpointId: b.id, deliveries: [delivery(b.id, 12)], expected: 9, next: 12 },
+      ],
+      [{ endpointId: a.id, position: 11, attempt: { endpointId: a.id, webhookId: 'msg_11', eventType: 'points.added', attempt: 1, outcome: 'delivered', latencyMs: 1, attemptedAt: '2026-01-01T00:00:00.000Z' } }],
+    );
+    expect(moved).toEqual([true, false]);
+    expect((await store.outstanding(a.id, 12, 10)).map((d) => d.position)).toEqual([12]);
+    expect(await store.countOutstanding(b.id)).toBe(0);
+    expect((await store.endpoint('t1', b.id))?.checkpoint).toBe(10);
+  });
+
   it(`${kind}: the delivery log lists an endpoint's attempts newest first`, async () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       await store.logAttempt({ endpointId: 'ep1', webhookId: 'msg_1', eventType: 'points.added', position: 1, attempt, status: 500 + attempt, outcome: 'retrying', latencyMs: attempt, responseExcerpt: `try ${attempt}`, attemptedAt: `2026-01-0${attempt}T00:00:00.000Z` });

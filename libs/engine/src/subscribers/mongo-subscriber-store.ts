@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, EndpointChange, EnqueueRequest, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 
 type EndpointDocument = Omit<WebhookEndpointRecord, 'id'> & { _id: string };
 type OutboxDocument = OutboxDelivery & { _id: string };
@@ -142,6 +142,13 @@ export class MongoSubscriberStore implements SubscriberStore {
 
   async complete(endpointId: string, position: number): Promise<void> {
     await this.outbox.deleteOne({ _id: `${endpointId}:${position}` });
+  }
+
+  async writeBatch(enqueues: EnqueueRequest[], outcomes: SettledAttempt[]): Promise<boolean[]> {
+    const results: boolean[] = [];
+    for (const { endpointId, deliveries, expected, next } of enqueues) results.push(await this.enqueue(endpointId, deliveries, expected, next));
+    await this.settle(outcomes);
+    return results;
   }
 
   async settle(outcomes: SettledAttempt[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '@app/event-store';
-import type { DeliveryAttempt, EndpointChange, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, EndpointChange, EnqueueRequest, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 
 interface OutboxRow {
   endpoint_id: string;
@@ -117,18 +117,28 @@ export class SqliteSubscriberStore implements SubscriberStore {
   }
 
   async enqueue(endpointId: string, deliveries: OutboxDelivery[], expected: number, next: number): Promise<boolean> {
+    return this.db.transaction(() => this.enqueueNow({ endpointId, deliveries, expected, next }))();
+  }
+
+  async writeBatch(enqueues: EnqueueRequest[], outcomes: SettledAttempt[]): Promise<boolean[]> {
+    return this.db.transaction(() => {
+      const results = enqueues.map((request) => this.enqueueNow(request));
+      this.settleNow(outcomes);
+      return results;
+    })();
+  }
+
+  private enqueueNow({ endpointId, deliveries, expected, next }: EnqueueRequest): boolean {
+    const moved = this.db.prepare('UPDATE webhook_endpoints SET checkpoint = ? WHERE id = ? AND checkpoint = ?').run(next, endpointId, expected).changes === 1;
+    if (!moved) return false;
     const insert = this.db.prepare(
       `INSERT INTO webhook_outbox (endpoint_id, position, stream_id, webhook_id, event_type, body, attempts, next_attempt_at, first_attempt_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
-    return this.db.transaction(() => {
-      const moved = this.db.prepare('UPDATE webhook_endpoints SET checkpoint = ? WHERE id = ? AND checkpoint = ?').run(next, endpointId, expected).changes === 1;
-      if (!moved) return false;
-      for (const d of deliveries) {
-        insert.run(d.endpointId, d.position, d.streamId, d.webhookId, d.eventType, d.body, d.attempts, d.nextAttemptAt, d.firstAttemptAt ?? null);
-      }
-      return true;
-    })();
+    for (const d of deliveries) {
+      insert.run(d.endpointId, d.position, d.streamId, d.webhookId, d.eventType, d.body, d.attempts, d.nextAttemptAt, d.firstAttemptAt ?? null);
+    }
+    return true;
   }
 
   async outstanding(endpointId: string, upTo: number, limit: number): Promise<OutboxDelivery[]> {
@@ -157,16 +167,19 @@ export class SqliteSubscriberStore implements SubscriberStore {
   }
 
   async settle(outcomes: SettledAttempt[]): Promise<void> {
+    this.db.transaction(() => this.settleNow(outcomes))();
+  }
+
+  private settleNow(outcomes: SettledAttempt[]): void {
+    if (!outcomes.length) return;
     const complete = this.db.prepare('DELETE FROM webhook_outbox WHERE endpoint_id = ? AND position = ?');
     const reschedule = this.db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ?, first_attempt_at = ? WHERE endpoint_id = ? AND position = ?');
     const log = this.db.prepare('INSERT INTO webhook_deliveries (endpoint_id, attempt) VALUES (?, ?)');
-    this.db.transaction(() => {
-      for (const { endpointId, position, next, attempt } of outcomes) {
-        if (next) reschedule.run(next.attempts, next.nextAttemptAt, next.firstAttemptAt, endpointId, position);
-        else complete.run(endpointId, position);
-        log.run(endpointId, JSON.stringify(attempt));
-      }
-    })();
+    for (const { endpointId, position, next, attempt } of outcomes) {
+      if (next) reschedule.run(next.attempts, next.nextAttemptAt, next.firstAttemptAt, endpointId, position);
+      else complete.run(endpointId, position);
+      log.run(endpointId, JSON.stringify(attempt));
+    }
   }
 
   async logAttempt(attempt: DeliveryAttempt): Promise<void> {

@@ -91,6 +91,14 @@ export interface SettledAttempt {
   attempt: DeliveryAttempt;
 }
 
+/** An endpoint's matched deliveries and the checkpoint move that goes with them (see `enqueue`). */
+export interface EnqueueRequest {
+  endpointId: string;
+  deliveries: OutboxDelivery[];
+  expected: number;
+  next: number;
+}
+
 export interface SubscriberStore extends ConsumerCheckpoints {
   readonly kind: 'sqlite' | 'mongodb';
   /** creates tables/collections and indexes if missing */
@@ -123,6 +131,11 @@ export interface SubscriberStore extends ConsumerCheckpoints {
   /** delivered or given up: leaves the outbox */
   complete(endpointId: string, position: number): Promise<void>;
 
+  /**
+   * Several endpoints' enqueues and several attempts' outcomes in one write (SQLite: one transaction,
+   * one fsync); one answer per enqueue, as `enqueue` gives.
+   */
+  writeBatch(enqueues: EnqueueRequest[], outcomes: SettledAttempt[]): Promise<boolean[]>;
   /** several attempts' outcomes and log entries at once (SQLite: one transaction, one fsync) */
   settle(outcomes: SettledAttempt[]): Promise<void>;
   logAttempt(attempt: DeliveryAttempt): Promise<void>;

@@ -7,7 +7,7 @@ import { deterministicUuid } from '../ids';
 import { CLOCK, EVENT_STORE } from '../tokens';
 import { PublicEventFeed } from './public-event-feed';
 import { decodeCursor, PublicEvent, WEBHOOK_ENDPOINT_CATEGORY } from './public-events';
-import type { DeliveryAttempt, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
+import type { DeliveryAttempt, EnqueueRequest, OutboxDelivery, SettledAttempt, SubscriberStore, WebhookEndpointRecord } from './subscriber-store.port';
 import { signWebhook } from './webhook-signature';
 
 export const SUBSCRIBER_STORE = Symbol('SubscriberStore');
@@ -185,7 +185,7 @@ class EndpointLane {
       attempts: 0,
       nextAttemptAt: now,
     }));
-    if (await store.enqueue(endpoint.id, deliveries, endpoint.checkpoint, next)) {
+    if (await this.dispatcher.enqueue({ endpointId: endpoint.id, deliveries, expected: endpoint.checkpoint, next })) {
       if (this.queue !== queue) return;
       const waiting = new Set(queue.map((d) => d.position));
       // a rewind matches again what may still wait: the stored one (with its attempts) stays
@@ -313,7 +313,8 @@ export class WebhookDispatcher {
   private unsubscribe?: () => void;
   private refreshing = false;
   private refreshAgain = false;
-  private settling: Array<{ outcome: SettledAttempt; done: (error?: unknown) => void }> = [];
+  private pendingOutcomes: Array<{ outcome: SettledAttempt; done: (error?: unknown) => void }> = [];
+  private pendingEnqueues: Array<{ request: EnqueueRequest; done: (error?: unknown, moved?: boolean) => void }> = [];
   private flushing = false;
   /** the newest global position known to be stored: lanes behind it have matching to do */
   head = Number.MAX_SAFE_INTEGER;
@@ -343,29 +344,43 @@ export class WebhookDispatcher {
     this.wake();
   }
 
-  /**
-   * Stores an attempt's outcome together with the others of the moment (one transaction), and
-   * resolves once it is stored.
-   */
+  /** Stores an attempt's outcome with every other write of the moment (one transaction); resolves once stored. */
   settle(outcome: SettledAttempt): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.settling.push({ outcome, done: (error) => (error ? reject(error) : resolve()) });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
+      this.pendingOutcomes.push({ outcome, done: (error) => (error ? reject(error) : resolve()) });
+      this.scheduleFlush();
     });
   }
 
+  /** Matches an endpoint's deliveries with every other write of the moment; resolves to `enqueue`'s answer. */
+  enqueue(request: EnqueueRequest): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pendingEnqueues.push({ request, done: (error, moved) => (error ? reject(error) : resolve(moved as boolean)) });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
   private async flush(): Promise<void> {
-    while (this.settling.length) {
-      const batch = this.settling;
-      this.settling = [];
+    while (this.pendingOutcomes.length || this.pendingEnqueues.length) {
+      const outcomes = this.pendingOutcomes;
+      const enqueues = this.pendingEnqueues;
+      this.pendingOutcomes = [];
+      this.pendingEnqueues = [];
       try {
-        await this.store.settle(batch.map((entry) => entry.outcome));
-        for (const entry of batch) entry.done();
+        const moved = await this.store.writeBatch(
+          enqueues.map((entry) => entry.request),
+          outcomes.map((entry) => entry.outcome),
+        );
+        enqueues.forEach((entry, i) => entry.done(undefined, moved[i]));
+        for (const entry of outcomes) entry.done();
       } catch (error) {
-        for (const entry of batch) entry.done(error);
+        for (const entry of [...enqueues, ...outcomes]) entry.done(error);
       }
     }
     this.flushing = false;
