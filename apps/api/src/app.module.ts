@@ -8,6 +8,7 @@ import { OpenLoyaltyModule } from './dialects/open-loyalty/open-loyalty.module';
 import { PremsModule } from './dialects/prems/prems.module';
 import { ExternalApiModule } from './dialects/external-api/external-api.module';
 import { SallaModule } from './dialects/salla/salla.module';
+import { SubscribersModule } from './subscribers/subscribers.module';
 
 export interface ApiModuleOptions extends EngineModuleOptions {
   directory: TenantDirectory;
@@ -40,6 +41,7 @@ export class ApiModule {
         ExternalApiModule,
         SallaModule,
         DashboardModule,
+        SubscribersModule,
       ],
     };
   }

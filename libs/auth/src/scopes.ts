@@ -6,6 +6,10 @@ export const SCOPES = [
   'customers:write',
   'settings:write',
   'customers:impersonate',
+  /** follow the public event catalogue: polling, SSE */
+  'events:read',
+  /** manage webhook endpoints, their secrets, replays */
+  'webhooks:write',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -41,6 +41,14 @@ export interface EngineConfig {
   smtpUrl?: string;
   /** the From of notification e-mails */
   mailFrom: string;
+  /** a webhook receiver that has not answered by then counts as failed */
+  webhookTimeoutMs: number;
+  /** how often the webhook dispatcher looks for due retries when no new event wakes it */
+  webhookTickMs: number;
+  /** SSE: a comment line after this much quiet keeps proxies from closing the stream */
+  sseHeartbeatMs: number;
+  /** SSE: a reader that has not taken the last write within this time is dropped (it resumes from its cursor) */
+  sseSlowReaderMs: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +104,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
     smtpUrl: env.LOYALTY_SMTP_URL || undefined,
     mailFrom: env.LOYALTY_MAIL_FROM || 'loyalty@localhost',
+    webhookTimeoutMs: integer(env, 'LOYALTY_WEBHOOK_TIMEOUT_MS', 10_000),
+    webhookTickMs: integer(env, 'LOYALTY_WEBHOOK_TICK_MS', 200),
+    sseHeartbeatMs: integer(env, 'LOYALTY_SSE_HEARTBEAT_MS', 15_000),
+    sseSlowReaderMs: integer(env, 'LOYALTY_SSE_SLOW_READER_MS', 10_000),
   };
   const certPath = env.LOYALTY_TLS_CERT || undefined;
   const keyPath = env.LOYALTY_TLS_KEY || undefined;

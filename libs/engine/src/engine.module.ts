@@ -16,6 +16,10 @@ import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
 import { StoreSettingsService } from './store-settings.service';
 import { ENGINE_TELEMETRY, EngineTelemetry, noTelemetry } from './telemetry';
+import { PublicEventFeed } from './subscribers/public-event-feed';
+import { openSubscriberStore } from './subscribers/open-subscriber-store';
+import { SUBSCRIBER_STORE, WebhookDispatcher } from './subscribers/webhook-dispatcher';
+import { WebhooksService } from './subscribers/webhooks.service';
 import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
 
 export const INFRASTRUCTURE = Symbol.for('Infrastructure');
@@ -38,23 +42,37 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly scheduler: Scheduler,
     private readonly p2p: P2PProcessManager,
     private readonly email: EmailNotificationDelivery,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.runProjector) await this.infrastructure.runner.start();
     if (this.config.runScheduler) {
       this.scheduler.start(this.config.schedulerIntervalMs);
-      // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
-      setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
+      this.startConsumers();
     }
     // e-mail goes out from the process that runs the workers (the projector app in the distributed profile)
     if (this.config.runProjector) this.email.start(this.config.schedulerIntervalMs);
   }
 
+  /**
+   * The checkpointed consumers: the p2p process manager and the webhook dispatcher. Each must run in
+   * one process only (a second copy would double their work and break per-account delivery order).
+   */
+  startConsumers(): void {
+    // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
+    setImmediate(() => {
+      if (this.closing) return;
+      this.p2p.start(this.config.schedulerIntervalMs);
+      this.webhooks.start({ tickMs: this.config.webhookTickMs, timeoutMs: this.config.webhookTimeoutMs });
+    });
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     this.scheduler.stop();
-    this.p2p.stop();
+    await this.webhooks.stop();
+    await this.p2p.stop();
     // a pass under way finishes its account commands before the stores close under it
     await this.scheduler.idle();
     await this.email.stop();
@@ -81,6 +99,10 @@ export class EngineModule {
         { provide: EVENT_STORE, useValue: infrastructure.eventStore },
         { provide: READ_MODELS, useValue: infrastructure.readModels },
         { provide: PROJECTION_PROGRESS, useValue: progress },
+        { provide: SUBSCRIBER_STORE, useFactory: () => openSubscriberStore(infrastructure) },
+        PublicEventFeed,
+        WebhookDispatcher,
+        WebhooksService,
         {
           provide: IdempotencyGuard,
           useFactory: (clock: Clock) => new IdempotencyGuard(infrastructure.eventStore, clock),
@@ -110,6 +132,10 @@ export class EngineModule {
         EVENT_STORE,
         READ_MODELS,
         PROJECTION_PROGRESS,
+        SUBSCRIBER_STORE,
+        PublicEventFeed,
+        WebhookDispatcher,
+        WebhooksService,
         IdempotencyGuard,
         ProgressTracker,
         KnownCustomers,

@@ -18,3 +18,4 @@ export * from './engine.module';
 export * from './customers';
 export * from './telemetry';
 export * from './notifications';
+export * from './subscribers';

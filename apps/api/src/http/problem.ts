@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { IdempotencyKeyReusedError } from '@app/engine';
+import { IdempotencyKeyReusedError, SubscriberInputError, WebhookEndpointNotFoundError } from '@app/engine';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
 import { FieldError, RequestValidationError } from './validation';
@@ -70,6 +70,10 @@ export function problemOf(error: unknown): Problem {
       ...(error.details ? { details: error.details } : {}),
     };
   }
+  if (error instanceof SubscriberInputError) {
+    return { status: 400, code: 'validation_failed', message: error.message, fields: [{ field: error.field, message: error.message, path: [error.field] }] };
+  }
+  if (error instanceof WebhookEndpointNotFoundError) return { status: 404, code: 'webhook_endpoint_not_found', message: error.message };
   if (error instanceof IdempotencyKeyReusedError) return { status: 409, code: 'idempotency_key_reused', message: error.message };
   if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     return { status: 409, code: 'concurrent_update', message: 'the account changed concurrently too often; retry the request' };

@@ -1,66 +1,50 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EventSubscription, StoredEvent } from '@app/event-store';
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredEvent } from '@app/event-store';
 import { parsePointsAccountStream, PointsSpent } from '@app/ledger';
-import type { Projection } from '@app/read-models';
 import type { Infrastructure } from '../infrastructure';
 import { runInContext } from '../request-context';
+import { CheckpointedConsumer } from '../subscribers/checkpointed-consumer';
+import type { SubscriberStore } from '../subscribers/subscriber-store.port';
+import { SUBSCRIBER_STORE } from '../subscribers/webhook-dispatcher';
 import { PointsService } from './points.service';
 
-
-/** Writes no view: it only gives the process manager a checkpoint kept like every projection's. */
-export const p2pProcessManagerCheckpoint: Projection = {
-  name: 'p2p-process-manager',
-  collections: [],
-  apply: () => undefined,
-};
+export const P2P_PROCESS_MANAGER = 'p2p-process-manager';
 
 /**
  * Completes peer-to-peer transfers: for every stored p2p_spending it makes sure the receiver is
  * credited. The API does this step at once; this catches the transfers a crash cut in two. The
  * receiver's step is keyed by p2pId, so repeating it (at-least-once delivery) credits once.
+ * A checkpointed consumer with a checkpoint of its own.
  */
 @Injectable()
 export class P2PProcessManager {
-  private readonly logger = new Logger(P2PProcessManager.name);
-  private subscription?: EventSubscription;
-  private loop?: Promise<void>;
-  private stopped = true;
+  private readonly consumer: CheckpointedConsumer;
 
   constructor(
     private readonly points: PointsService,
     @Inject(Symbol.for('Infrastructure')) private readonly infrastructure: Infrastructure,
-  ) {}
+    @Inject(SUBSCRIBER_STORE) private readonly checkpoints: SubscriberStore,
+  ) {
+    this.consumer = new CheckpointedConsumer(P2P_PROCESS_MANAGER, infrastructure.eventStore, checkpoints, (event) => this.handle(event));
+  }
 
   start(retryDelayMs: number): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run(Math.min(retryDelayMs, 5_000));
+    if (this.consumer.running) return;
+    void this.carryOverCheckpoint().then(() => this.consumer.start(Math.min(retryDelayMs, 5_000)));
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.subscription?.close();
-    await this.loop;
+    await this.consumer.stop();
   }
 
-  /** Follows the store from the checkpoint until stopped; resumes from the checkpoint after an error. */
-  private async run(retryDelayMs: number): Promise<void> {
-    const { projectionStore, eventStore } = this.infrastructure;
-    await projectionStore.prepare(p2pProcessManagerCheckpoint);
-    while (!this.stopped) {
-      try {
-        let after = (await projectionStore.checkpoint(p2pProcessManagerCheckpoint.name)).position;
-        this.subscription = eventStore.subscribeToAll({ after });
-        for await (const batch of this.subscription) {
-          for (const event of batch) await this.handle(event);
-          const result = await projectionStore.applyBatch(p2pProcessManagerCheckpoint, batch, after);
-          if (result.rewoundTo !== undefined) break;
-          after = result.checkpoint;
-        }
-      } catch (error) {
-        this.logger.error(`p2p process manager: ${(error as Error).message}`);
-        await new Promise((r) => setTimeout(r, retryDelayMs));
-      }
+  /** Before it was a consumer it kept a checkpoint among the projections': start from there, not from 0. */
+  private async carryOverCheckpoint(): Promise<void> {
+    try {
+      if ((await this.checkpoints.readCheckpoint(P2P_PROCESS_MANAGER)) !== -1) return;
+      const old = await this.infrastructure.projectionStore.checkpoint(P2P_PROCESS_MANAGER);
+      if (old.position > -1) await this.checkpoints.storeCheckpoint(P2P_PROCESS_MANAGER, -1, old.position);
+    } catch {
+      // no old checkpoint to carry over: completing again from 0 credits nobody twice
     }
   }
 
