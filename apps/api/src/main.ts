@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, DataDirUnusableError, loadConfig } from '@app/engine';
+import { ConfigError, DataDirUnusableError, EngineLifecycle, loadConfig } from '@app/engine';
 import { announceBootstrap, createApiApp } from './app';
 
 async function main(): Promise<void> {
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   new Logger('Engine').log(
     `loyalty engine (${config.profile}) listening on http://${config.host}:${config.port}` +
       (config.profile === 'embedded' ? `, data in ${config.sqlitePath}` : '') +
-      `; API docs at /docs`,
+      `; API docs at /docs; in this process: ${app.get(EngineLifecycle).describe()}`,
   );
 }
 

@@ -13,8 +13,9 @@ import { BulkPoints } from './points/bulk-points';
 import { PointsQueries } from './queries/points-queries';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
+import { SchedulerLeadership } from './scheduler-leadership';
 import { StoreSettingsService } from './store-settings.service';
-import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
+import { CLOCK, ENGINE_CONFIG, EVENT_STORE, LEASE_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
 
 export const INFRASTRUCTURE = Symbol.for('Infrastructure');
 
@@ -24,30 +25,42 @@ export interface EngineModuleOptions {
   clock?: Clock;
 }
 
-/** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
-class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+/**
+ * The one place that decides what runs in this process besides requests (config: LOYALTY_RUN_PROJECTOR,
+ * LOYALTY_RUN_CONSUMERS, LOYALTY_RUN_SCHEDULER): projections, consumers (the p2p process manager) and
+ * the scheduler, which waits for its lease. It stops them in reverse order and closes the stores on shutdown.
+ */
+export class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private closing = false;
 
   constructor(
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: SchedulerLeadership,
     private readonly p2p: P2PProcessManager,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.runProjector) await this.infrastructure.runner.start();
-    if (this.config.runScheduler) {
-      this.scheduler.start(this.config.schedulerIntervalMs);
-      // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
-      setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
-    }
+    if (this.config.runScheduler) this.scheduler.start();
+    // consumers send commands at once, and CqrsModule registers its handlers in this same hook
+    if (this.config.runConsumers) setImmediate(() => this.closing || this.p2p.start(this.config.schedulerIntervalMs));
+  }
+
+  /** What this process runs, for its start-up line. */
+  describe(): string {
+    const running = [
+      this.config.runProjector && `projections (${this.infrastructure.runner.list().join(', ')})`,
+      this.config.runConsumers && 'consumers (p2p-process-manager)',
+      this.config.runScheduler && 'scheduler (when it holds the lease)',
+    ].filter(Boolean);
+    return running.length ? running.join(', ') : 'no background work';
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
-    this.scheduler.stop();
-    this.p2p.stop();
+    await this.scheduler.stop();
+    await this.p2p.stop();
     await this.infrastructure.close();
   }
 }
@@ -70,6 +83,7 @@ export class EngineModule {
         { provide: EVENT_STORE, useValue: infrastructure.eventStore },
         { provide: READ_MODELS, useValue: infrastructure.readModels },
         { provide: PROJECTION_PROGRESS, useValue: progress },
+        { provide: LEASE_STORE, useValue: infrastructure.leases },
         {
           provide: IdempotencyGuard,
           useFactory: (clock: Clock) => new IdempotencyGuard(infrastructure.eventStore, clock),
@@ -86,6 +100,7 @@ export class EngineModule {
         Customers,
         CustomerResolver,
         Scheduler,
+        SchedulerLeadership,
         P2PProcessManager,
         EngineLifecycle,
       ],
@@ -107,7 +122,9 @@ export class EngineModule {
         Customers,
         CustomerResolver,
         Scheduler,
+        SchedulerLeadership,
         P2PProcessManager,
+        EngineLifecycle,
       ],
     };
   }

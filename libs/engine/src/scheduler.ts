@@ -24,9 +24,10 @@ export class Scheduler {
     @Inject(READ_MODELS) private readonly views: ReadModelQueries,
   ) {}
 
-  start(intervalMs: number): void {
+  /** Ticks every intervalMs while `mayRun` says so (SchedulerLeadership: while this process holds the lease). */
+  start(intervalMs: number, mayRun: () => boolean = () => true): void {
     this.stop();
-    this.timer = setInterval(() => void this.tick().catch((e) => this.logger.error(e)), intervalMs);
+    this.timer = setInterval(() => mayRun() && void this.tick().catch((e) => this.logger.error(e)), intervalMs);
     this.timer.unref();
   }
 
