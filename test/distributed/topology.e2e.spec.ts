@@ -220,6 +220,8 @@ describeWithServer(
       expect(killed.killedReplicaPid).not.toBe(replicas[0].child.pid);
       expect(operations.length).toBeLessThanOrEqual(MAX_OPERATIONS);
       expect(operations.filter((op) => !op.answer || op.answer.status >= 500)).toEqual([]);
+      // a retry of the same request under the same key, on either replica, replays and never conflicts
+      expect(operations.filter((op) => op.answer?.body.code === 'idempotency_key_reused')).toEqual([]);
       expect(operations.filter((op) => op.answer?.status === 200).length).toBeGreaterThan(operations.length / 2);
       // the load did cross both kills: some operations needed the other replica
       expect(operations.some((op) => op.attempts > 1)).toBe(true);
