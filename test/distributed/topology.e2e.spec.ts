@@ -201,7 +201,7 @@ describeWithServer(
         while (finished() < count) await new Promise((resolve) => setTimeout(resolve, 20));
       };
 
-      const chaos = async (): Promise<{ killedReplicaPid?: number; killedProjectorPid?: number }> => {
+      const chaos = async (): Promise<{ killedReplicaPid?: number; killedProjectorPid?: number; readWithoutProjector: { status: number; body: Record<string, unknown> } }> => {
         // funds first, so spends and p2p mostly succeed
         await untilFinished(60);
         const killedReplicaPid = replicas[0].child.pid;
@@ -210,14 +210,19 @@ describeWithServer(
         await untilFinished(finished() + 60);
         const killedProjectorPid = projector.child.pid;
         await projector.kill('SIGKILL');
+        // with no projector, a write is accepted and a read that must see it says so instead of answering stale
+        const customer = randomUUID();
+        expect((await call(0, 'POST', '/api/DEFAULT/points/transfer/add', { transfer: { customer, points: 1 } })).status).toBe(200);
+        const readWithoutProjector = await call(1, 'GET', `/api/DEFAULT/customers/${customer}/points`);
         await startProjector();
         await untilFinished(finished() + 60);
         stopAfter = Math.min(stopAfter, next);
-        return { killedReplicaPid, killedProjectorPid };
+        return { killedReplicaPid, killedProjectorPid, readWithoutProjector };
       };
 
       const [killed] = await Promise.all([chaos(), ...Array.from({ length: WORKERS }, worker)]);
       expect(killed.killedReplicaPid).not.toBe(replicas[0].child.pid);
+      expect(killed.readWithoutProjector).toMatchObject({ status: 503, body: { code: 'read_models_behind' } });
       expect(operations.length).toBeLessThanOrEqual(MAX_OPERATIONS);
       expect(operations.filter((op) => !op.answer || op.answer.status >= 500)).toEqual([]);
       // a retry of the same request under the same key, on either replica, replays and never conflicts
