@@ -151,7 +151,7 @@ async function startProjector(dataDir) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      if (out.includes('projecting')) resolve();
+      if (out.includes('profile: running')) resolve();
     });
     child.exited.then(({ code, signal }) => reject(new Error(`the projector exited with ${code ?? signal}`)));
   });

@@ -96,7 +96,7 @@ describe('peer-to-peer transfers survive a crash between their two steps', () =>
   it('after a restart the receiver is credited exactly once, with the sender lots\' expiry', async () => {
     const clock = new ManualClock('2026-05-01T00:00:00.000Z');
     // first life: no process manager, and only the sender's half is stored, as if the process died right after it
-    const first = await startTestEngine({ clock, env: { LOYALTY_RUN_SCHEDULER: 'false' } });
+    const first = await startTestEngine({ clock, env: { LOYALTY_RUN_CONSUMERS: 'false' } });
     const sender = randomUUID();
     const receiver = randomUUID();
     await first.http().post('/api/DEFAULT/points/transfer/add').set({ Authorization: `Bearer ${first.token}` }).send({ transfer: { customer: sender, points: 50, validityDays: 20 } }).expect(200);

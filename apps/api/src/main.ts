@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, DataDirUnusableError, loadConfig } from '@app/engine';
+import { ConfigError, DataDirUnusableError, EngineLifecycle, loadConfig } from '@app/engine';
 import { announceBootstrap, createApiApp } from './app';
 import { createEngineLogger } from './ops/logging';
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   logger.log(
     `loyalty engine (${config.profile}) listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port}` +
       (config.profile === 'embedded' ? `, data in ${config.sqlitePath}` : '') +
-      `; API docs at /docs`,
+      `; API docs at /docs; in this process: ${app.get(EngineLifecycle).describe()}`,
   );
   // graceful stop: no new requests, those in flight answered, the current projection batch committed, stores closed, exit 0
   let stopping = false;

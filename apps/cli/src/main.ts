@@ -203,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return group || values.help ? 0 : 2;
   }
-  const infrastructure = await openInfrastructure(loadConfig());
+  const infrastructure = await openInfrastructure(loadConfig(process.env, 'cli'));
   try {
     if (group === 'projections') await projections(infrastructure, action, rest, Boolean(values.all));
     else if (group === 'verify') return await verify(infrastructure);

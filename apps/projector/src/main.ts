@@ -1,31 +1,30 @@
+import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { EmailNotificationDelivery, loadConfig, openInfrastructure } from '@app/engine';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, DataDirUnusableError, EngineLifecycle, loadConfig, openInfrastructure } from '@app/engine';
+import { ProjectorModule } from './projector.module';
 
 /**
- * Distributed profile: the projection worker. Runs every projection from its checkpoint against
- * the event store's subscription; API replicas then run with LOYALTY_RUN_PROJECTOR=false.
+ * Distributed profile: the worker beside the API replicas. It runs every projection from its
+ * checkpoint, every consumer (the p2p process manager) and the scheduler while it holds the lease,
+ * in a Nest application context with the engine's services (consumers send commands), no HTTP.
  */
 async function main(): Promise<void> {
   const logger = new Logger('Projector');
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'projector');
   const infrastructure = await openInfrastructure(config);
-  await infrastructure.runner.start();
-  logger.log(`projecting ${infrastructure.runner.list().join(', ')} (${config.profile} profile)`);
-  // one worker sends the e-mail notifications (API replicas run with LOYALTY_RUN_PROJECTOR=false and send none)
-  const email = new EmailNotificationDelivery(config, infrastructure);
-  email.start(config.schedulerIntervalMs);
-  if (config.smtpUrl) logger.log('delivering e-mail notifications through LOYALTY_SMTP_URL');
-  const stop = async (signal: string) => {
-    logger.log(`${signal}: stopping after the current batch`);
-    await email.stop();
-    await infrastructure.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  const app = await NestFactory.createApplicationContext(ProjectorModule.forRoot({ config, infrastructure }), {
+    logger: ['error', 'warn', 'log'],
+  });
+  // SIGTERM and SIGINT: stop after the current batch, give the scheduler lease back, close the stores
+  app.enableShutdownHooks();
+  await app.init();
+  logger.log(`${config.profile} profile: running ${app.get(EngineLifecycle).describe()}`);
 }
 
 main().catch((error) => {
-  console.error(error);
+  const operatorError = error instanceof ConfigError || error instanceof DataDirUnusableError;
+  // eslint-disable-next-line no-console
+  console.error(operatorError ? `loyalty projector: ${(error as Error).message}` : error);
   process.exit(1);
 });

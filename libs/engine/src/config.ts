@@ -4,6 +4,8 @@ import { createSecureContext } from 'node:tls';
 import { validatePostgresSchema } from '@app/event-store';
 
 export type Profile = 'embedded' | 'distributed';
+/** which program reads the config: where background work runs by default depends on it */
+export type ProcessRole = 'api' | 'projector' | 'cli';
 /** where the distributed profile keeps its events */
 export type DistributedEventStore = 'eventstoredb' | 'postgres';
 const DISTRIBUTED_EVENT_STORES: readonly DistributedEventStore[] = ['eventstoredb', 'postgres'];
@@ -28,9 +30,21 @@ export interface EngineConfig {
   port: number;
   /** how often the scheduler looks for due activations and expiries */
   schedulerIntervalMs: number;
-  /** run projections inside the API process (embedded default; distributed uses apps/projector) */
+  role: ProcessRole;
+  /** run every projection in this process (embedded API, projector) */
   runProjector: boolean;
+  /** run the event consumers (p2p process manager) in this process (embedded API, projector) */
+  runConsumers: boolean;
+  /** compete for the scheduler lease and run the scheduler while holding it (embedded API, projector) */
   runScheduler: boolean;
+  /** how long a scheduler lease lasts unless renewed; a dead holder's lease is taken over after it */
+  schedulerLeaseMs: number;
+  /**
+   * what a read waits for before it answers: `own-appends`, what this process appended (one writer:
+   * the embedded profile); `head`, the event store's head as the read began, so a read on one replica
+   * sees a write acknowledged by another (the distributed profile)
+   */
+  readsWaitFor: 'own-appends' | 'head';
   /** largest request body accepted, in bytes */
   bodyLimitBytes: number;
   /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
@@ -71,7 +85,11 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+/**
+ * Reads the environment of one process. Background work (projections, consumers, scheduler) runs in
+ * the embedded API and in the projector; distributed API replicas only serve requests.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRole = 'api'): EngineConfig {
   const profile = (env.LOYALTY_PROFILE ?? 'embedded') as Profile;
   if (profile !== 'embedded' && profile !== 'distributed') {
     throw new ConfigError(`LOYALTY_PROFILE must be "embedded" or "distributed", got "${profile}"`);
@@ -84,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     throw new ConfigError('LOYALTY_EVENT_STORE applies to the distributed profile; the embedded profile keeps its events in its SQLite file');
   }
   const dataDir = resolve(env.LOYALTY_DATA_DIR ?? 'data');
+  const background = role === 'projector' || (role === 'api' && profile === 'embedded');
   const config: EngineConfig = {
     profile,
     dataDir,
@@ -97,8 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     host: env.HOST ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000),
     schedulerIntervalMs: integer(env, 'LOYALTY_SCHEDULER_INTERVAL_MS', 60_000),
-    runProjector: flag(env, 'LOYALTY_RUN_PROJECTOR', profile === 'embedded'),
-    runScheduler: flag(env, 'LOYALTY_RUN_SCHEDULER', true),
+    role,
+    runProjector: flag(env, 'LOYALTY_RUN_PROJECTOR', background),
+    runConsumers: flag(env, 'LOYALTY_RUN_CONSUMERS', background),
+    runScheduler: flag(env, 'LOYALTY_RUN_SCHEDULER', background),
+    schedulerLeaseMs: integer(env, 'LOYALTY_SCHEDULER_LEASE_MS', 30_000),
+    readsWaitFor: profile === 'distributed' ? 'head' : 'own-appends',
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
@@ -122,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     }
     if (eventStore === 'postgres') checkPostgres(config);
     if (!config.mongoUri) throw new ConfigError('the distributed profile needs MONGODB_URI');
+  }
+  if (config.runScheduler && config.schedulerLeaseMs < 1_000) {
+    throw new ConfigError(`LOYALTY_SCHEDULER_LEASE_MS must be at least 1000 (renewed every third of it), got ${config.schedulerLeaseMs}`);
   }
   return config;
 }

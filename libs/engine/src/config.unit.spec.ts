@@ -90,3 +90,33 @@ describe('loadConfig and loadTlsCredentials: HTTPS', () => {
     expect(() => loadTlsCredentials({ certPath: cert, keyPath: cert })).toThrow('are not a PEM certificate and its private key');
   });
 });
+
+describe('loadConfig: where background work runs', () => {
+  const postgres = { ...distributed, LOYALTY_EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://loyalty:secret@db:5432/loyalty' };
+  const placement = (config: ReturnType<typeof loadConfig>) => [config.runProjector, config.runConsumers, config.runScheduler];
+
+  it('the embedded API runs projections, consumers and the scheduler itself, and reads wait for its own appends', () => {
+    const config = loadConfig({});
+
+    expect(placement(config)).toEqual([true, true, true]);
+    expect(config.readsWaitFor).toBe('own-appends');
+  });
+
+  it('a distributed API replica runs none of them, and its reads wait for the event store head', () => {
+    const config = loadConfig(postgres);
+
+    expect(placement(config)).toEqual([false, false, false]);
+    expect(config.readsWaitFor).toBe('head');
+  });
+
+  it('the projector runs all three in either profile', () => {
+    expect(placement(loadConfig(postgres, 'projector'))).toEqual([true, true, true]);
+    expect(placement(loadConfig({}, 'projector'))).toEqual([true, true, true]);
+  });
+
+  it('each can be switched on its own, and a scheduler lease under a second is refused', () => {
+    expect(placement(loadConfig({ ...postgres, LOYALTY_RUN_SCHEDULER: 'true' }))).toEqual([false, false, true]);
+    expect(placement(loadConfig({ LOYALTY_RUN_CONSUMERS: 'false' }))).toEqual([true, false, true]);
+    expect(() => loadConfig({ LOYALTY_SCHEDULER_LEASE_MS: '500' })).toThrow('LOYALTY_SCHEDULER_LEASE_MS must be at least 1000');
+  });
+});

@@ -14,13 +14,14 @@ import { PointsQueries } from './queries/points-queries';
 import { CustomerNotifications, EmailNotificationDelivery } from './notifications';
 import { ProgressTracker } from './progress-tracker';
 import { Scheduler } from './scheduler';
+import { SchedulerLeadership } from './scheduler-leadership';
 import { StoreSettingsService } from './store-settings.service';
 import { ENGINE_TELEMETRY, EngineTelemetry, noTelemetry } from './telemetry';
 import { PublicEventFeed } from './subscribers/public-event-feed';
 import { openSubscriberStore } from './subscribers/open-subscriber-store';
 import { SUBSCRIBER_STORE, WebhookDispatcher } from './subscribers/webhook-dispatcher';
 import { WebhooksService } from './subscribers/webhooks.service';
-import { CLOCK, ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
+import { CLOCK, ENGINE_CONFIG, EVENT_STORE, LEASE_STORE, PROJECTION_PROGRESS, ProjectionProgress, READ_MODELS } from './tokens';
 
 export const INFRASTRUCTURE = Symbol.for('Infrastructure');
 
@@ -32,14 +33,18 @@ export interface EngineModuleOptions {
   telemetry?: EngineTelemetry;
 }
 
-/** Starts the in-process workers the profile asks for and closes the stores on shutdown. */
-class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+/**
+ * The one place that decides what runs in this process besides requests (config: LOYALTY_RUN_PROJECTOR,
+ * LOYALTY_RUN_CONSUMERS, LOYALTY_RUN_SCHEDULER): projections, consumers (the p2p process manager) and
+ * the scheduler, which waits for its lease. It stops them in reverse order and closes the stores on shutdown.
+ */
+export class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private closing = false;
 
   constructor(
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
     @Inject(INFRASTRUCTURE) private readonly infrastructure: Infrastructure,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: SchedulerLeadership,
     private readonly p2p: P2PProcessManager,
     private readonly email: EmailNotificationDelivery,
     private readonly webhooks: WebhookDispatcher,
@@ -47,10 +52,8 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.runProjector) await this.infrastructure.runner.start();
-    if (this.config.runScheduler) {
-      this.scheduler.start(this.config.schedulerIntervalMs);
-      this.startConsumers();
-    }
+    if (this.config.runScheduler) this.scheduler.start();
+    if (this.config.runConsumers) this.startConsumers();
     // e-mail goes out from the process that runs the workers (the projector app in the distributed profile)
     if (this.config.runProjector) this.email.start(this.config.schedulerIntervalMs);
   }
@@ -59,8 +62,8 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
    * The checkpointed consumers: the p2p process manager and the webhook dispatcher. Each must run in
    * one process only (a second copy would double their work and break per-account delivery order).
    */
-  startConsumers(): void {
-    // the process manager sends commands at once, and CqrsModule registers its handlers in this same hook
+  private startConsumers(): void {
+    // consumers send commands at once, and CqrsModule registers its handlers in this same hook
     setImmediate(() => {
       if (this.closing) return;
       this.p2p.start(this.config.schedulerIntervalMs);
@@ -68,13 +71,22 @@ class EngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     });
   }
 
+  /** What this process runs, for its start-up line. */
+  describe(): string {
+    const running = [
+      this.config.runProjector && `projections (${this.infrastructure.runner.list().join(', ')}) and e-mail notifications`,
+      this.config.runConsumers && 'consumers (p2p-process-manager, webhooks)',
+      this.config.runScheduler && 'scheduler (when it holds the lease)',
+    ].filter(Boolean);
+    return running.length ? running.join(', ') : 'no background work';
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
-    this.scheduler.stop();
+    // a pass under way finishes its account commands before the lease is given back and the stores close
+    await this.scheduler.stop();
     await this.webhooks.stop();
     await this.p2p.stop();
-    // a pass under way finishes its account commands before the stores close under it
-    await this.scheduler.idle();
     await this.email.stop();
     await this.infrastructure.close();
   }
@@ -103,6 +115,7 @@ export class EngineModule {
         PublicEventFeed,
         WebhookDispatcher,
         WebhooksService,
+        { provide: LEASE_STORE, useValue: infrastructure.leases },
         {
           provide: IdempotencyGuard,
           useFactory: (clock: Clock) => new IdempotencyGuard(infrastructure.eventStore, clock),
@@ -119,6 +132,7 @@ export class EngineModule {
         Customers,
         CustomerResolver,
         Scheduler,
+        SchedulerLeadership,
         P2PProcessManager,
         CustomerNotifications,
         EmailNotificationDelivery,
@@ -147,9 +161,11 @@ export class EngineModule {
         Customers,
         CustomerResolver,
         Scheduler,
+        SchedulerLeadership,
         P2PProcessManager,
         CustomerNotifications,
         EmailNotificationDelivery,
+        EngineLifecycle,
       ],
     };
   }

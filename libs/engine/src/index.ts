@@ -13,6 +13,8 @@ export * from './points/bulk-points';
 export * from './points/p2p-process-manager';
 export * from './queries/points-queries';
 export * from './scheduler';
+export * from './scheduler-leadership';
+export * from './leases';
 export * from './infrastructure';
 export * from './engine.module';
 export * from './customers';

@@ -12,6 +12,7 @@ import {
 import { Db, MongoClient } from 'mongodb';
 import { dirname } from 'node:path';
 import type { EngineConfig } from './config';
+import { LeaseStore, MongoLeaseStore, SqliteLeaseStore } from './leases';
 
 /** The ports of one profile, opened and ready; the same for the API, the projector and the CLI. */
 export interface Infrastructure {
@@ -20,6 +21,8 @@ export interface Infrastructure {
   projectionStore: ProjectionStore;
   readModels: ReadModelQueries;
   runner: ProjectionRunner;
+  /** leases every process of the profile competes for (the scheduler's) */
+  leases: LeaseStore;
   /** embedded profile only: the one SQLite file everything lives in */
   sqlite?: SqliteDatabase;
   /** distributed profile only */
@@ -62,6 +65,7 @@ export async function openInfrastructure(config: EngineConfig): Promise<Infrastr
       projectionStore,
       readModels: new SqliteReadModels(db),
       runner,
+      leases: new SqliteLeaseStore(db),
       sqlite: db,
       close: async () => {
         await runner.stop();
@@ -82,6 +86,7 @@ export async function openInfrastructure(config: EngineConfig): Promise<Infrastr
     projectionStore,
     readModels: new MongoReadModels(mongo),
     runner,
+    leases: new MongoLeaseStore(mongo),
     mongo,
     close: async () => {
       await runner.stop();

@@ -32,9 +32,10 @@ export class Scheduler {
     @Optional() @Inject(ENGINE_TELEMETRY) private readonly telemetry: EngineTelemetry = noTelemetry,
   ) {}
 
-  start(intervalMs: number): void {
+  /** Ticks every intervalMs while `mayRun` says so (SchedulerLeadership: while this process holds the lease). */
+  start(intervalMs: number, mayRun: () => boolean = () => true): void {
     this.stop();
-    this.timer = setInterval(() => void this.tick().catch((e) => this.logger.error(e)), intervalMs);
+    this.timer = setInterval(() => mayRun() && void this.tick().catch((e) => this.logger.error(e)), intervalMs);
     this.timer.unref();
   }
 

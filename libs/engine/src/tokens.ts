@@ -10,3 +10,5 @@ export interface ProjectionProgress {
   /** resolves once every live projection has applied `position` (or the timeout passed) */
   waitFor(position: number, timeoutMs?: number): Promise<void>;
 }
+/** the LeaseStore of the profile (scheduler lease) */
+export const LEASE_STORE = Symbol('LeaseStore');

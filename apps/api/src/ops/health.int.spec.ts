@@ -8,7 +8,7 @@ import { Test } from '@nestjs/testing';
 import { MongoClient } from 'mongodb';
 import request from 'supertest';
 import { EventStore, EventStoreDbEventStore, openSqlite, SqliteEventStore } from '@app/event-store';
-import { INFRASTRUCTURE, Infrastructure } from '@app/engine';
+import { INFRASTRUCTURE, Infrastructure, MongoLeaseStore } from '@app/engine';
 import { MongoProjectionStore, MongoReadModels, ProjectionRunner } from '@app/read-models';
 import { describeWithServer, eventStoreDbConnectionString, mongoUri } from '../../../../test/support/servers';
 import { freePort } from '../../../../test/support/ferretdb';
@@ -44,6 +44,7 @@ describeWithServer('readiness with a MongoDB read store (FerretDB)', mongoUri, '
       readModels: new MongoReadModels(mongo),
       runner,
       mongo,
+      leases: new MongoLeaseStore(mongo),
       close: async () => {
         await runner.stop();
         await mongo.dropDatabase().catch(() => undefined);
