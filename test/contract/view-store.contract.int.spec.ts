@@ -33,6 +33,9 @@ import { describeWithServer, mongoUri } from '../support/servers';
  * when MONGODB_URI is set. Events go through a real SqliteEventStore; views are read through the
  * query ports the API uses.
  */
+/** correctness, not speed: FerretDB on a busy machine may take longer than the API's 10 s */
+const CAUGHT_UP = { timeoutMs: 60_000 };
+
 interface Harness {
   events: SqliteEventStore;
   store: ProjectionStore;
@@ -260,7 +263,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
   async function project(): Promise<number> {
     const head = await h.events.headPosition();
     await h.runner.start();
-    await h.runner.waitFor(head);
+    await h.runner.waitFor(head, CAUGHT_UP);
     return head;
   }
 
@@ -490,7 +493,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     await seedStory(h);
     await project();
     const position = await appendCustomer(h, 'anna', [event('CustomerUpdated', { lastName: 'Kowalska', email: 'anna.k@example.com', updatedAt: '2026-01-20T00:00:00.000Z' })]);
-    await h.runner.waitFor(position);
+    await h.runner.waitFor(position, CAUGHT_UP);
     const rows = (await h.views.transfers.list({ tenant: T, storeCode: S, customerId: 'anna', perPage: 50 })).rows;
     expect(rows).toHaveLength(6);
     for (const row of rows) expect(row).toMatchObject({ firstName: 'Anna', lastName: 'Kowalska', email: 'anna.k@example.com', phone: '+48111' });
@@ -498,7 +501,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect((await h.views.customers.findBy(T, S, 'email', 'anna.k@example.com'))?.lastName).toBe('Kowalska');
     // rows added after the update carry the new name too
     const later = await appendAccount(h, 'anna', [added('a9', 100, '2026-01-21T00:00:00.000Z')]);
-    await h.runner.waitFor(later);
+    await h.runner.waitFor(later, CAUGHT_UP);
     expect((await h.views.transfers.byId(T, S, 'a9'))?.lastName).toBe('Kowalska');
   });
 
@@ -506,7 +509,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     await seedStory(h);
     await project();
     const position = await appendAccount(h, 'bob', [event('AccountClosed', { closedAt: '2026-01-25T00:00:00.000Z' })]);
-    await h.runner.waitFor(position);
+    await h.runner.waitFor(position, CAUGHT_UP);
     expect(await h.views.accounts.account(T, S, 'bob')).toBeUndefined();
     expect((await h.views.transfers.list({ tenant: T, storeCode: S, customerId: 'bob' })).total).toBe(0);
     expect(await h.views.lots.lots(T, S, 'bob')).toEqual([]);
@@ -522,7 +525,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
       event('AccountOpened', { accountId: 'acc-bob-2', tenant: T, storeCode: S, customerId: 'bob', openedAt: '2026-01-26T00:00:00.000Z' }),
       added('b-lot2', 250, '2026-01-27T00:00:00.000Z', { expiresAt: '2026-04-01T00:00:00.000Z' }),
     ]);
-    await h.runner.waitFor(position);
+    await h.runner.waitFor(position, CAUGHT_UP);
     expect(await h.views.accounts.account(T, S, 'bob')).toMatchObject({
       accountId: 'acc-bob-2',
       available: 250,
@@ -602,7 +605,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
       if (append.streamId.startsWith('pointsAccount-')) customerIds.add(append.streamId.split(':')[2]);
       if (events.length) await h.events.appendToStream(append.streamId, events);
     }
-    await h.runner.waitFor(await h.events.headPosition());
+    await h.runner.waitFor(await h.events.headPosition(), CAUGHT_UP);
     const accounts = await h.views.accounts.accounts('beta', 'ONLY', [...customerIds]);
     expect(accounts).toHaveLength(customerIds.size);
     const sum = (pick: (a: (typeof accounts)[number]) => number): number => accounts.reduce((total, a) => total + pick(a), 0);
@@ -651,7 +654,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(await h.snapshot()).toEqual(live);
     // the loop that was running follows on from the rebuilt checkpoint
     const position = await appendAccount(h, 'c000001', [added('after-rebuild', 4_200, '2026-06-01T00:00:00.000Z')], 'DEFAULT');
-    await h.runner.waitFor(position);
+    await h.runner.waitFor(position, CAUGHT_UP);
     expect((await h.views.transfers.byId('acme', 'DEFAULT', 'after-rebuild'))?.value).toBe(4_200);
     const status = await h.runner.status();
     expect(status.map((s) => [s.name, s.checkpoint, s.lag])).toEqual(h.runner.list().map((name) => [name, position, 0]));
@@ -665,7 +668,7 @@ function viewContract(adapter: string, makeHarness: HarnessFactory): void {
     expect(before.every((s) => s.checkpoint === -1 && s.head === head && s.lag === 16 && !s.running)).toBe(true);
     await expect(h.runner.waitFor(head, { timeoutMs: 100 })).rejects.toThrow(/did not reach/);
     await h.runner.start();
-    await h.runner.waitFor(head);
+    await h.runner.waitFor(head, CAUGHT_UP);
     const after = await h.runner.status();
     expect(after.every((s) => s.checkpoint === head && s.lag === 0 && s.running && s.lastUpdateAt !== null)).toBe(true);
   });
