@@ -28,13 +28,14 @@ import {
 import { LedgerSimulation } from '@app/read-models/testing/ledger-simulation';
 import { describeWithServer, mongoUri } from '../support/servers';
 
+/** correctness, not speed: FerretDB on a busy machine may take longer than the API's 10 s */
+const CAUGHT_UP = { timeoutMs: 60_000 };
+
 /**
  * One contract for the read models, run against the SQLite adapter always and the MongoDB adapter
  * when MONGODB_URI is set. Events go through a real SqliteEventStore; views are read through the
  * query ports the API uses.
  */
-/** correctness, not speed: FerretDB on a busy machine may take longer than the API's 10 s */
-const CAUGHT_UP = { timeoutMs: 60_000 };
 
 interface Harness {
   events: SqliteEventStore;
