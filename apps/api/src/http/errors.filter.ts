@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { IdempotencyKeyReusedError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
@@ -88,6 +89,10 @@ export interface DialectErrorWriter {
   dialect: string;
   prefixes: readonly string[];
   write(problem: Problem, request: FastifyRequest, error: unknown): WrittenError;
+  /** the status this dialect answers a refusal of `status` with, when it is another (Emporix: 422 is its 400) */
+  statusOf?(status: number): number;
+  /** the JSON schema of the body it writes for `status`, for the OpenAPI document */
+  schemaOf?(status: number): SchemaObject;
 }
 
 /** The error writers of the dialects the app serves; each dialect's module registers its own. */

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 
 export interface FieldError {
   /** the field as a form names it, e.g. "transfer[points]" */
@@ -32,8 +32,19 @@ export function flattenValidationErrors(errors: ValidationError[], parents: stri
   });
 }
 
+/** ValidationPipe, except that a body a DTO describes may not be left out (it would pass as no fields at all). */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype as Function | undefined;
+    if (metadata.type === 'body' && (value === undefined || value === null) && metatype && this.toValidate(metadata)) {
+      throw new RequestValidationError([{ field: 'body', message: 'is required: send the request body', constraint: 'isDefined' }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     transform: true,
     whitelist: true,
     forbidUnknownValues: true,
