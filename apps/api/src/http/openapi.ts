@@ -3,6 +3,7 @@ import type { OperationObject, ParameterObject, ResponseObject, SchemaObject } f
 import { getMetadataStorage } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import { ID_PATTERN } from './points.validator';
+import { OPTIONAL_BODIES } from './validation';
 import { STATUS_NAMES, type ErrorWriters } from './errors.filter';
 
 /** Store codes as ClientService accepts them (libs/auth client.service.ts). */
@@ -50,6 +51,9 @@ function schemaOf(rules: ValidationMetadata[]): PropertyOptions {
       case 'max':
         options.maximum = first;
         break;
+      case 'notEquals':
+        options.not = { enum: [first] };
+        break;
       case 'isIn':
         options.enum = first;
         break;
@@ -91,8 +95,8 @@ export function documentValidationConstraints(): void {
       const explicit = Object.fromEntries(Object.entries(existing ?? {}).filter(([key, value]) => !(key === 'type' && (value === undefined || (typeof value === 'function' && derived.type) || value === Object))));
       if (!explicit.type && !derived.type) derived.type = Reflect.getMetadata('design:type', prototype, property) ?? 'string';
       if (derived.type === Object && !rules.some((rule) => rule.name === 'nestedValidation' || rule.name === 'isObject')) derived.type = 'string';
-      // a null a customer field may take to clear it (ValidateIf(v !== null)) is part of its schema
-      if (rules.some((rule) => rule.type === 'conditionalValidation' && rule.name !== 'isOptional')) derived.nullable = true;
+      // @IsOptional lets null through as it does undefined, and ValidateIf(v !== null) takes null to clear a field
+      if (rules.some((rule) => rule.type === 'conditionalValidation')) derived.nullable = true;
       const merged = { ...derived, ...explicit };
       const names = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, prototype) as string[] | undefined) ?? [];
       if (!names.includes(`:${property}`)) Reflect.defineMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, [...names, `:${property}`], prototype);
@@ -155,7 +159,10 @@ export function completeOpenApiDocument(document: OpenAPIObject, writers: ErrorW
         else if (declared.schema && !('$ref' in declared.schema) && !declared.schema.pattern) declared.schema = { ...declared.schema, ...pathParameter(name).schema };
       }
       operation.parameters = parameters;
-      if (operation.requestBody && !('$ref' in operation.requestBody)) operation.requestBody.required = true;
+      if (operation.requestBody && !('$ref' in operation.requestBody)) {
+        const bodyType = JSON.stringify(operation.requestBody.content ?? {}).match(/#\/components\/schemas\/([^"]+)/)?.[1];
+        operation.requestBody.required = !(bodyType && OPTIONAL_BODIES.has(bodyType));
+      }
 
       const writer = writers.for(samplePath(path));
       const statuses = method === 'get' ? READ_REFUSALS : WRITE_REFUSALS;

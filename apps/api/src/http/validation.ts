@@ -1,4 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 
 export interface FieldError {
   /** the field as a form names it, e.g. "transfer[points]" */
@@ -32,12 +33,37 @@ export function flattenValidationErrors(errors: ValidationError[], parents: stri
   });
 }
 
-/** ValidationPipe, except that a body a DTO describes may not be left out (it would pass as no fields at all). */
+const OPTIONAL_BODY = Symbol('optional-body');
+/** Names of the DTOs a request may leave out entirely, for the OpenAPI document. */
+export const OPTIONAL_BODIES = new Set<string>();
+
+/** The body this DTO describes may be left out (it is then taken as `{}`), e.g. Emporix's open-account body. */
+export function OptionalBody(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(OPTIONAL_BODY, true, target);
+    OPTIONAL_BODIES.add(target.name);
+  };
+}
+
+/** Does the DTO have a field that must be given (one without @IsOptional)? */
+function hasRequiredField(metatype: Function): boolean {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+  const optional = new Set(rules.filter((rule) => rule.name === 'isOptional').map((rule) => rule.propertyName));
+  return rules.some((rule) => rule.type !== 'whitelistValidation' && !optional.has(rule.propertyName));
+}
+
+/**
+ * ValidationPipe, except that a body a DTO describes may not be left out: it is validated as `{}`, so
+ * the answer names the fields that are required, or, when every field is optional, refused as a whole.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const metatype = metadata.metatype as Function | undefined;
     if (metadata.type === 'body' && (value === undefined || value === null) && metatype && this.toValidate(metadata)) {
-      throw new RequestValidationError([{ field: 'body', message: 'is required: send the request body', constraint: 'isDefined' }]);
+      if (!Reflect.getMetadata(OPTIONAL_BODY, metatype) && !hasRequiredField(metatype)) {
+        throw new RequestValidationError([{ field: 'body', message: 'is required: send the request body', constraint: 'isDefined' }]);
+      }
+      return super.transform({}, metadata);
     }
     return super.transform(value, metadata);
   }
