@@ -79,6 +79,10 @@ describe('the OpenAPI document states what the server enforces (issue 15, D6)', 
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const noSender = await engine.http().post('/api/DEFAULT/admin/p2p-points-transfer').set(auth).send({ transfer: { receiver: 'proto-1', points: 1 } }).expect(400);
     expect(noSender.body.errors).toEqual([{ field: 'transfer[sender]', message: 'is required' }]);
+    // a null in an optional field means left out: no null comment reaches the ledger, nor Emporix's description
+    await engine.http().post('/api/DEFAULT/points/transfer/add').set(auth).send({ transfer: { customer: 'null-comment', points: 1, comment: null } }).expect(200);
+    const summary = await engine.http().get('/reward-points/customer/null-comment/summary?siteCode=DEFAULT').set(auth).expect(200);
+    expect(summary.body.summary.addedPointsList[0].description).toBeUndefined();
     const badEmail = await engine.http().post('/api/DEFAULT/customers').set(auth).send({ email: 'no-at-sign' }).expect(400);
     expect(badEmail.body.errors).toEqual([{ field: 'email', message: 'must be an e-mail address' }]);
   });

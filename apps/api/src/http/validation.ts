@@ -53,6 +53,24 @@ function hasRequiredField(metatype: Function): boolean {
 }
 
 /**
+ * @IsOptional lets null through as it does undefined: a null in a field only @IsOptional guards is
+ * dropped, so it means "left out" everywhere downstream (a null comment never reaches the ledger).
+ * Fields that take null on purpose (ValidateIf(v !== null): clear the value) keep it.
+ */
+function dropOptionalNulls(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) return value.forEach(dropOptionalNulls);
+  const rules = getMetadataStorage().getTargetValidationMetadatas(value.constructor, '', true, false);
+  const record = value as Record<string, unknown>;
+  for (const [property, field] of Object.entries(record)) {
+    const own = rules.filter((rule) => rule.propertyName === property);
+    const optionalOnly = own.some((rule) => rule.name === 'isOptional') && !own.some((rule) => rule.type === 'conditionalValidation' && rule.name !== 'isOptional');
+    if (field === null && optionalOnly) delete record[property];
+    else dropOptionalNulls(field);
+  }
+}
+
+/**
  * ValidationPipe, except that a body a DTO describes may not be left out: it is validated as `{}`, so
  * the answer names the fields that are required, or, when every field is optional, refused as a whole.
  */
@@ -65,7 +83,9 @@ class RequestValidationPipe extends ValidationPipe {
       }
       return super.transform({}, metadata);
     }
-    return super.transform(value, metadata);
+    const transformed: unknown = await super.transform(value, metadata);
+    if (metadata.type !== 'custom') dropOptionalNulls(transformed);
+    return transformed;
   }
 }
 
