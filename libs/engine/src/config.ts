@@ -33,6 +33,8 @@ export interface EngineConfig {
   runScheduler: boolean;
   /** largest request body accepted, in bytes */
   bodyLimitBytes: number;
+  /** embedded profile: appends are refused (503) while the data folder's disk has less free space, so views keep room to catch up */
+  minFreeBytes: number;
   /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
   importMaxBytes: number;
   /** serve HTTPS with this PEM certificate (chain) and private key, both given or neither */
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     runProjector: flag(env, 'LOYALTY_RUN_PROJECTOR', profile === 'embedded'),
     runScheduler: flag(env, 'LOYALTY_RUN_SCHEDULER', true),
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
+    minFreeBytes: integer(env, 'LOYALTY_MIN_FREE_BYTES', 16 * 1024 * 1024),
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
   };

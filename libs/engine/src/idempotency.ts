@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventStore, StoredEvent, WrongExpectedRevisionError } from '@app/event-store';
 import { Clock } from '@app/ledger';
 
+/** The events that finish an idempotent request already admitted: its answer, streamed parts, or its abandonment. */
+export const IDEMPOTENCY_FINISHING_EVENTS = ['IdempotentRequestCompleted', 'IdempotentResponsePart', 'IdempotentRequestAbandoned'] as const;
+
 /** The first answer to a keyed request, replayed for every repeat of it. */
 export interface IdempotentOutcome {
   status: number;

@@ -70,8 +70,8 @@ export function errorBody(error: unknown): ErrorBody {
     }
     return { statusCode: status, error: NAMES[status] ?? 'Error', message: String(response) };
   }
-  const { status, message } = problemOf(error);
-  return { statusCode: status, error: NAMES[status] ?? (status < 500 ? 'Bad Request' : 'Error'), message };
+  const { status, message, code } = problemOf(error);
+  return { statusCode: status, error: NAMES[status] ?? (status < 500 ? 'Bad Request' : 'Error'), message, ...(status === 503 ? { code } : {}) };
 }
 
 /** What a dialect answers for a refusal: the status and body its own documents show. */
@@ -136,6 +136,7 @@ export class ApiErrorFilter implements ExceptionFilter {
       const headers = (error as HttpException & { headers?: Record<string, string> }).headers;
       if (headers) for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
     }
+    if (problem.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(problem.retryAfterSeconds));
     const writer = this.writers.for(request.url);
     const written: WrittenError = writer ? writer.write(problem, request, error) : { status: problem.status, body: errorBody(error) };
     for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);
