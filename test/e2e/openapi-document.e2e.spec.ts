@@ -39,6 +39,13 @@ describe('the OpenAPI document states what the server enforces (issue 15, D6)', 
     expect(errorOf('/api/v2/prems-bonus-system/create-bonus-booking', 'post', '400').required).toEqual(['errors']);
   });
 
+  it('links an answer carrying an id to the operations that take it, for client generators and stateful fuzzing', () => {
+    const added = document.paths['/api/{storeCode}/points/transfer/add'].post.responses['200'] as { links?: Record<string, { parameters: Record<string, string> }> };
+    expect(added.links?.PointsTransfersController_cancel?.parameters).toEqual({ storeCode: '$request.path.storeCode', transfer: '$response.body#/pointsTransferId' });
+    const registered = document.paths['/api/{storeCode}/customers'].post.responses['201'] as { links?: Record<string, { parameters: Record<string, string> }> };
+    expect(registered.links?.CustomersController_get?.parameters).toEqual({ storeCode: '$request.path.storeCode', customerId: '$response.body#/customerId' });
+  });
+
   it('carries the DTO constraints: limits, patterns, string customer fields, required fields', () => {
     const add = document.components.schemas.AddTransferFields;
     expect(add.properties.pendingDays).toMatchObject({ type: 'integer', minimum: 0, maximum: 36500 });

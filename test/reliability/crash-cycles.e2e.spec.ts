@@ -104,7 +104,7 @@ describe('crash cycles under mixed load', () => {
           item.inFlight = false;
           if (ids.length) item.acknowledged = ids;
         } catch (error) {
-          if ((error as Error).message.startsWith('server error')) throw error;
+          if ((error as Error).message.startsWith('server error')) throw new Error(`${(error as Error).message}\nengine log:\n${engine?.stdout().split('\n').filter((line) => /"level":(50|60)|ERROR/.test(line)).slice(-5).join('\n')}`);
           item.inFlight = true; // the connection died with the process
         }
       };

@@ -176,5 +176,50 @@ export function completeOpenApiDocument(document: OpenAPIObject, writers: ErrorW
       }
     }
   }
+  addLinks(document);
   return document;
+}
+
+/** A response field that names what a path parameter takes: its own name, or Open Loyalty's transfer id. */
+const LINKED_FIELDS: Readonly<Record<string, string>> = { transfer: 'pointsTransferId', customerId: 'customerId' };
+
+/**
+ * OpenAPI links from an operation whose answer carries an id (a transfer's, a customer's) to the
+ * operations that take that id in their path, with the other path parameters taken from the request:
+ * a client generator or a stateful fuzzer can chain them (add points, then cancel that transfer).
+ */
+function addLinks(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas ?? {};
+  const fieldsOf = (response: ResponseObject | undefined): string[] => {
+    const schema = response?.content?.['application/json']?.schema as SchemaObject | { $ref: string } | undefined;
+    const resolved = schema && '$ref' in schema ? (schemas[schema.$ref.split('/').pop()!] as SchemaObject | undefined) : schema;
+    return Object.keys(resolved?.properties ?? {});
+  };
+  const targets = Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'put', 'post', 'delete', 'patch'] as const)
+      .filter((method) => item[method]?.operationId)
+      .map((method) => ({ path, operationId: item[method]!.operationId!, names: [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]) })),
+  );
+  for (const [path, item] of Object.entries(document.paths)) {
+    const own = new Set([...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]));
+    for (const method of ['post', 'put', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2')) continue;
+        const fields = fieldsOf(response as ResponseObject);
+        for (const target of targets) {
+          // same dialect: the target's other path parameters are this request's
+          const linked = target.names.filter((name) => !own.has(name));
+          if (target.path === path || linked.length !== 1 || !fields.includes(LINKED_FIELDS[linked[0]] ?? '')) continue;
+          if (target.path.split('/')[1] !== path.split('/')[1]) continue;
+          const parameters = Object.fromEntries(
+            target.names.map((name) => [name, name === linked[0] ? `$response.body#/${LINKED_FIELDS[name]}` : `$request.path.${name}`]),
+          );
+          const links = ((response as ResponseObject).links ??= {});
+          links[target.operationId] = { operationId: target.operationId, parameters };
+        }
+      }
+    }
+  }
 }
