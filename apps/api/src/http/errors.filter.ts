@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logge
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
-import { IdempotencyKeyReusedError } from '@app/engine';
+import { IdempotencyKeyReusedError, IdempotentRequestInFlightError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
 import { Problem, problemOf } from './problem';
 import { RequestValidationError } from './validation';
@@ -54,7 +54,7 @@ export function errorBody(error: unknown): ErrorBody {
       ...(error.details ? { details: error.details } : {}),
     };
   }
-  if (error instanceof IdempotencyKeyReusedError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+  if (error instanceof IdempotencyKeyReusedError || error instanceof IdempotentRequestInFlightError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     const { status, message, code } = problemOf(error);
     return { statusCode: status, error: NAMES[status], message, code };
   }

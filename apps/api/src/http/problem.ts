@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { IdempotencyKeyReusedError } from '@app/engine';
+import { IdempotencyKeyReusedError, IdempotentRequestInFlightError } from '@app/engine';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
 import { ProjectionLagError } from '@app/read-models';
@@ -88,6 +88,7 @@ export function problemOf(error: unknown): Problem {
     };
   }
   if (error instanceof IdempotencyKeyReusedError) return { status: 409, code: 'idempotency_key_reused', message: error.message };
+  if (error instanceof IdempotentRequestInFlightError) return { status: 409, code: 'idempotency_in_flight', message: error.message, retryAfterSeconds: 5 };
   if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     return { status: 409, code: 'concurrent_update', message: 'the account changed concurrently too often; retry the request' };
   }
