@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The schemathesis the fuzz is written against; its CLI and config format change between minor versions. */
@@ -69,11 +69,16 @@ export function runSchemathesis(executable: string, options: { url: string; toke
     ...(options.maxTimeSeconds ? ['--max-time', String(options.maxTimeSeconds)] : []),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+    // schemathesis keeps a cache folder where it runs: a temp folder, not the repository
+    const cwd = mkdtempSync(join(tmpdir(), 'loyalty-schemathesis-'));
+    const child = spawn(executable, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, output }));
+    child.on('close', (code) => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolve({ exitCode: code ?? 1, output });
+    });
   });
 }
