@@ -18,6 +18,8 @@ import { installBodyDepthLimit } from './http/body-depth';
 import { installCommandContext } from './http/command-context';
 import { ApiErrorFilter, ErrorWriters, installRouteErrorWriter } from './http/errors.filter';
 import { installJsonBodyParser } from './http/json-body';
+import { installMethodNotAllowed } from './http/method-not-allowed';
+import { completeOpenApiDocument, documentValidationConstraints } from './http/openapi';
 import { PREMS_PREFIXES } from './dialects/prems/shopware-errors';
 import { validationPipe } from './http/validation';
 import { installHttpObserver } from './ops/http-observer';
@@ -84,14 +86,17 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
   installJsonBodyParser(app.getHttpAdapter().getInstance(), { commentsAllowedUnder: PREMS_PREFIXES });
   installCommandContext(app.getHttpAdapter().getInstance(), app.get(IdempotencyGuard));
   installBodyDepthLimit(app.getHttpAdapter().getInstance());
-  installRouteErrorWriter(app.getHttpAdapter().getInstance(), new ApiErrorFilter(app.get(ErrorWriters)));
+  const errorFilter = new ApiErrorFilter(app.get(ErrorWriters));
+  installRouteErrorWriter(app.getHttpAdapter().getInstance(), errorFilter);
+  installMethodNotAllowed(app.getHttpAdapter().getInstance(), errorFilter);
   installHttpObserver(app.getHttpAdapter().getInstance(), metrics, options.log);
   app.useGlobalPipes(validationPipe());
   const dashboardDir = options.dashboardDir ?? builtDashboardDir();
   if (dashboardDir) await serveDashboard(app.getHttpAdapter().getInstance(), dashboardDir);
   else new Logger('Dashboard').warn('the operator dashboard is not built (npm run build): /dashboard/ is not served');
 
-  const document = SwaggerModule.createDocument(
+  documentValidationConstraints();
+  const generated = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Loyalty engine')
@@ -100,6 +105,7 @@ export async function createApiApp(config: EngineConfig, options: CreateApiOptio
       .addBasicAuth()
       .build(),
   );
+  const document = completeOpenApiDocument(generated, app.get(ErrorWriters));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
 
   await app.init();

@@ -47,6 +47,8 @@ export interface EngineConfig {
   readsWaitFor: 'own-appends' | 'head';
   /** largest request body accepted, in bytes */
   bodyLimitBytes: number;
+  /** embedded profile: appends are refused (503) while the data folder's disk has less free space, so views keep room to catch up */
+  minFreeBytes: number;
   /** largest XML import file accepted, in bytes (it streams to a spool file, so it may exceed bodyLimitBytes) */
   importMaxBytes: number;
   /** serve HTTPS with this PEM certificate (chain) and private key, both given or neither */
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: ProcessRo
     schedulerLeaseMs: integer(env, 'LOYALTY_SCHEDULER_LEASE_MS', 30_000),
     readsWaitFor: profile === 'distributed' ? 'head' : 'own-appends',
     bodyLimitBytes: integer(env, 'LOYALTY_BODY_LIMIT_BYTES', 1024 * 1024),
+    minFreeBytes: integer(env, 'LOYALTY_MIN_FREE_BYTES', 16 * 1024 * 1024),
     // 100,000 items take about 20 MB; 256 MiB leaves room and still bounds the spool file
     importMaxBytes: integer(env, 'LOYALTY_IMPORT_MAX_BYTES', 256 * 1024 * 1024),
     smtpUrl: env.LOYALTY_SMTP_URL || undefined,

@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventStore, StoredEvent, WrongExpectedRevisionError } from '@app/event-store';
 import { Clock } from '@app/ledger';
 
+/** The events that finish an idempotent request already admitted: its answer, streamed parts, or its abandonment. */
+export const IDEMPOTENCY_FINISHING_EVENTS = ['IdempotentRequestCompleted', 'IdempotentResponsePart', 'IdempotentRequestAbandoned'] as const;
+
 /** The first answer to a keyed request, replayed for every repeat of it. */
 export interface IdempotentOutcome {
   status: number;
@@ -71,6 +74,14 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
+/** A repeat waited for the first request with its key, which has neither answered nor outlived its lease. */
+export class IdempotentRequestInFlightError extends Error {
+  override name = 'IdempotentRequestInFlightError';
+  constructor(readonly key: string) {
+    super(`the request with idempotency key "${key}" is still in flight; retry later`);
+  }
+}
+
 export function requestHash(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
@@ -121,7 +132,7 @@ export class IdempotencyGuard {
       const history = await this.store.readStream(streamId);
       const claim = history.find((e) => e.type === 'IdempotencyKeyClaimed') as (StoredEvent & ClaimEvent) | undefined;
       if (claim && claim.data.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
-      const last = history[history.length - 1] as (StoredEvent & (ClaimEvent | CompletedEvent | AbandonedEvent)) | undefined;
+      const last = history[history.length - 1] as (StoredEvent & (ClaimEvent | CompletedEvent | AbandonedEvent | PartEvent)) | undefined;
       if (last?.type === 'IdempotentRequestCompleted') return { outcome: replayOf(history, last.data.outcome), replayed: true };
 
       const running = this.inFlight.get(streamId);
@@ -130,13 +141,15 @@ export class IdempotencyGuard {
         continue;
       }
       const free = !last || last.type === 'IdempotentRequestAbandoned';
-      const expired = last?.type === 'IdempotencyKeyClaimed' && this.clock.now().getTime() - last.recordedAt.getTime() > this.leaseMs;
+      // the lease runs from the last sign of life: the claim, or the last part of an answer being written
+      const unfinished = last?.type === 'IdempotencyKeyClaimed' || last?.type === 'IdempotentResponsePart';
+      const expired = unfinished && this.clock.now().getTime() - last.recordedAt.getTime() > this.leaseMs;
       if (free || expired) {
         const claimed = await this.claim(streamId, hash, last?.revision);
         if (claimed !== undefined) return { outcome: await this.execute(streamId, claimed, Boolean(last), execute), replayed: false };
         continue;
       }
-      if (this.clock.now().getTime() > deadline) throw new Error(`idempotent request ${key} is still in flight`);
+      if (this.clock.now().getTime() >= deadline) throw new IdempotentRequestInFlightError(key);
       // claimed by another process that has not answered yet
       await new Promise((r) => setTimeout(r, Math.min(500, 20 * 2 ** attempt)));
     }

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_FINISHING_EVENTS } from './idempotency';
 import { EventStore, EventStoreDbEventStore, openSqlite, PostgresEventStore, SqliteEventStore } from '@app/event-store';
 import type { SqliteDatabase } from '@app/event-store';
 import {
@@ -53,7 +54,7 @@ export async function openInfrastructure(config: EngineConfig): Promise<Infrastr
   if (config.profile === 'embedded') {
     const { db, eventStore, projectionStore, runner } = await inDataDir(config, async () => {
       const db = openSqlite(config.sqlitePath);
-      const eventStore = new SqliteEventStore(db);
+      const eventStore = new SqliteEventStore(db, { minFreeBytes: config.minFreeBytes, finishingEventTypes: IDEMPOTENCY_FINISHING_EVENTS });
       const projectionStore = new SqliteProjectionStore(db);
       const runner = new ProjectionRunner(eventStore, projectionStore);
       await runner.prepare();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EventStore } from '@app/event-store';
 import type { EngineConfig } from './config';
 import { ENGINE_CONFIG, EVENT_STORE, PROJECTION_PROGRESS, ProjectionProgress } from './tokens';
@@ -33,19 +33,12 @@ export class ProgressTracker {
 
   /**
    * Resolves once every projection has applied what a read started now must see. Projections that
-   * do not get there in time (the projector is down or far behind) make the read a 503 the client
-   * may retry, never an answer without its own write.
+   * do not get there in time (the projector is down or far behind) reject with ProjectionLagError,
+   * which the API answers 503 with Retry-After: the client may retry, and never gets an answer
+   * without its own write.
    */
   async caughtUp(): Promise<void> {
     const position = this.config?.readsWaitFor === 'head' && this.events ? Math.max(await this.events.headPosition(), this.last) : this.last;
-    try {
-      await this.projections.waitFor(position);
-    } catch (error) {
-      throw new ServiceUnavailableException({
-        statusCode: 503,
-        code: 'read_models_behind',
-        message: `the read models have not reached this read's position yet; retry shortly (${(error as Error).message})`,
-      });
-    }
+    await this.projections.waitFor(position);
   }
 }

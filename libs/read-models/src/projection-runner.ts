@@ -99,6 +99,17 @@ interface LoopState {
  *   the live views keep serving, swaps them in atomically, and the live loop (here or in another process)
  *   notices the moved checkpoint and continues from the rebuilt one. Works without `start()`, e.g. from the CLI.
  */
+/** The views did not apply a position in time (the projector is stuck, e.g. on a full disk): a read cannot be answered now. */
+export class ProjectionLagError extends Error {
+  override name = 'ProjectionLagError';
+  constructor(
+    readonly behind: readonly string[],
+    readonly position: number,
+  ) {
+    super(`projections ${behind.join(', ')} did not reach position ${position} in time`);
+  }
+}
+
 export class ProjectionRunner {
   private readonly projections: Map<string, Projection>;
   private readonly loops = new Map<string, LoopState>();
@@ -189,7 +200,7 @@ export class ProjectionRunner {
       // a stored checkpoint behind what this process's loop applied: a rebuild was swapped in elsewhere; go back to it now
       if (names.some((name, i) => stored[i].position < (this.loops.get(name)?.applied ?? START))) void this.subscription?.close();
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`projections ${behind.join(', ')} did not reach position ${position} in time`);
+      if (left <= 0) throw new ProjectionLagError(behind, position);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer);

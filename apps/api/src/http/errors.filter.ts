@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
-import { IdempotencyKeyReusedError } from '@app/engine';
+import { IdempotencyKeyReusedError, IdempotentRequestInFlightError } from '@app/engine';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
 import { Problem, problemOf } from './problem';
 import { RequestValidationError } from './validation';
@@ -53,7 +54,7 @@ export function errorBody(error: unknown): ErrorBody {
       ...(error.details ? { details: error.details } : {}),
     };
   }
-  if (error instanceof IdempotencyKeyReusedError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
+  if (error instanceof IdempotencyKeyReusedError || error instanceof IdempotentRequestInFlightError || error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     const { status, message, code } = problemOf(error);
     return { statusCode: status, error: NAMES[status], message, code };
   }
@@ -69,8 +70,8 @@ export function errorBody(error: unknown): ErrorBody {
     }
     return { statusCode: status, error: NAMES[status] ?? 'Error', message: String(response) };
   }
-  const { status, message } = problemOf(error);
-  return { statusCode: status, error: NAMES[status] ?? (status < 500 ? 'Bad Request' : 'Error'), message };
+  const { status, message, code } = problemOf(error);
+  return { statusCode: status, error: NAMES[status] ?? (status < 500 ? 'Bad Request' : 'Error'), message, ...(status === 503 ? { code } : {}) };
 }
 
 /** What a dialect answers for a refusal: the status and body its own documents show. */
@@ -88,6 +89,10 @@ export interface DialectErrorWriter {
   dialect: string;
   prefixes: readonly string[];
   write(problem: Problem, request: FastifyRequest, error: unknown): WrittenError;
+  /** the status this dialect answers a refusal of `status` with, when it is another (Emporix: 422 is its 400) */
+  statusOf?(status: number): number;
+  /** the JSON schema of the body it writes for `status`, for the OpenAPI document */
+  schemaOf?(status: number): SchemaObject;
 }
 
 /** The error writers of the dialects the app serves; each dialect's module registers its own. */
@@ -131,6 +136,7 @@ export class ApiErrorFilter implements ExceptionFilter {
       const headers = (error as HttpException & { headers?: Record<string, string> }).headers;
       if (headers) for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
     }
+    if (problem.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(problem.retryAfterSeconds));
     const writer = this.writers.for(request.url);
     const written: WrittenError = writer ? writer.write(problem, request, error) : { status: problem.status, body: errorBody(error) };
     for (const [name, value] of Object.entries(written.headers ?? {})) void reply.header(name, value);

@@ -1,8 +1,10 @@
 import { NotFoundException } from '@nestjs/common';
 import { IdempotencyKeyReusedError } from '@app/engine';
-import { WrongExpectedRevisionError } from '@app/event-store';
+import { StorageFullError, WrongExpectedRevisionError } from '@app/event-store';
+import { ProjectionLagError } from '@app/read-models';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { errorBody } from './errors.filter';
+import { problemOf } from './problem';
 import { RequestValidationError } from './validation';
 
 describe('one error body for every refusal', () => {
@@ -37,5 +39,19 @@ describe('one error body for every refusal', () => {
     expect(errorBody(new NotFoundException('no route'))).toMatchObject({ statusCode: 404, message: 'no route' });
     expect(errorBody(Object.assign(new Error('Body is not valid JSON'), { statusCode: 400 }))).toMatchObject({ statusCode: 400, message: 'Body is not valid JSON' });
     expect(errorBody(new Error('database is locked at /secret/path'))).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+});
+
+describe('a store out of space', () => {
+  it("is a 503 unavailable with Retry-After, never a 500: SQLite's SQLITE_FULL and the store's own free-space refusal alike", () => {
+    const sqliteFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    for (const error of [sqliteFull, new StorageFullError(1024, 2048)]) {
+      expect(problemOf(error)).toMatchObject({ status: 503, code: 'unavailable', retryAfterSeconds: 30 });
+      expect(errorBody(error)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', code: 'unavailable' });
+    }
+  });
+
+  it('views that cannot catch up in time make a read 503 with Retry-After, not a 500', () => {
+    expect(problemOf(new ProjectionLagError(['accounts'], 9))).toMatchObject({ status: 503, code: 'read_models_behind', retryAfterSeconds: 5 });
   });
 });

@@ -60,12 +60,13 @@ export interface JsonBodyOptions {
 }
 
 /**
- * Replaces Fastify's JSON parser with the same parser (body limit, prototype-poisoning refusal, empty
+ * Replaces Fastify's JSON parser with the same parser (body limit, prototype-poisoning keys removed, empty
  * body refusal) that first strips comments for requests under `commentsAllowedUnder`; every other
  * path keeps strict JSON.
  */
 export function installJsonBodyParser(fastify: FastifyInstance, options: JsonBodyOptions): void {
-  const strict = fastify.getDefaultJsonParser('error', 'error');
+  // `__proto__` and `constructor.prototype` keys are dropped, as any field no DTO declares is: never merged, never a refusal
+  const strict = fastify.getDefaultJsonParser('remove', 'remove');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;

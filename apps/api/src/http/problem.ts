@@ -1,7 +1,8 @@
 import { HttpException } from '@nestjs/common';
-import { IdempotencyKeyReusedError, SubscriberInputError, WebhookEndpointNotFoundError } from '@app/engine';
+import { IdempotencyKeyReusedError, IdempotentRequestInFlightError, SubscriberInputError, WebhookEndpointNotFoundError } from '@app/engine';
 import { InvalidPointsError, LedgerError } from '@app/ledger';
 import { EventIdConflictError, WrongExpectedRevisionError } from '@app/event-store';
+import { ProjectionLagError } from '@app/read-models';
 import { FieldError, RequestValidationError } from './validation';
 
 /**
@@ -16,6 +17,8 @@ export interface Problem {
   fields?: FieldError[];
   /** machine-readable context, e.g. a ledger refusal's available and requested points */
   details?: Readonly<Record<string, unknown>>;
+  /** seconds a client should wait before trying again (written as `Retry-After`) */
+  retryAfterSeconds?: number;
 }
 
 export type ProblemCode =
@@ -52,7 +55,21 @@ function codeFor(status: number): ProblemCode {
   return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
 }
 
+/** How long a client waits before writing again after the store ran out of space: an operator has to free some. */
+export const STORAGE_FULL_RETRY_AFTER_SECONDS = 30;
+
+/** SQLite's refusal to grow the database (disk full, or max_page_count reached): nothing of the write was applied. */
+function isStorageFull(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'SQLITE_FULL';
+}
+
 export function problemOf(error: unknown): Problem {
+  if (error instanceof ProjectionLagError) {
+    return { status: 503, code: 'read_models_behind', message: 'the views are behind the ledger (the projector is catching up); retry shortly', retryAfterSeconds: 5 };
+  }
+  if (isStorageFull(error)) {
+    return { status: 503, code: 'unavailable', message: 'the event store is out of space: nothing was written; retry later', retryAfterSeconds: STORAGE_FULL_RETRY_AFTER_SECONDS };
+  }
   if (error instanceof RequestValidationError) {
     return { status: 400, code: 'validation_failed', message: error.message, fields: error.fields };
   }
@@ -75,6 +92,7 @@ export function problemOf(error: unknown): Problem {
   }
   if (error instanceof WebhookEndpointNotFoundError) return { status: 404, code: 'webhook_endpoint_not_found', message: error.message };
   if (error instanceof IdempotencyKeyReusedError) return { status: 409, code: 'idempotency_key_reused', message: error.message };
+  if (error instanceof IdempotentRequestInFlightError) return { status: 409, code: 'idempotency_in_flight', message: error.message, retryAfterSeconds: 5 };
   if (error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError) {
     return { status: 409, code: 'concurrent_update', message: 'the account changed concurrently too often; retry the request' };
   }

@@ -1,4 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 
 export interface FieldError {
   /** the field as a form names it, e.g. "transfer[points]" */
@@ -32,8 +33,64 @@ export function flattenValidationErrors(errors: ValidationError[], parents: stri
   });
 }
 
+const OPTIONAL_BODY = Symbol('optional-body');
+/** Names of the DTOs a request may leave out entirely, for the OpenAPI document. */
+export const OPTIONAL_BODIES = new Set<string>();
+
+/** The body this DTO describes may be left out (it is then taken as `{}`), e.g. Emporix's open-account body. */
+export function OptionalBody(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(OPTIONAL_BODY, true, target);
+    OPTIONAL_BODIES.add(target.name);
+  };
+}
+
+/** Does the DTO have a field that must be given (one without @IsOptional)? */
+function hasRequiredField(metatype: Function): boolean {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+  const optional = new Set(rules.filter((rule) => rule.name === 'isOptional').map((rule) => rule.propertyName));
+  return rules.some((rule) => rule.type !== 'whitelistValidation' && !optional.has(rule.propertyName));
+}
+
+/**
+ * @IsOptional lets null through as it does undefined: a null in a field only @IsOptional guards is
+ * dropped, so it means "left out" everywhere downstream (a null comment never reaches the ledger).
+ * Fields that take null on purpose (ValidateIf(v !== null): clear the value) keep it.
+ */
+function dropOptionalNulls(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) return value.forEach(dropOptionalNulls);
+  const rules = getMetadataStorage().getTargetValidationMetadatas(value.constructor, '', true, false);
+  const record = value as Record<string, unknown>;
+  for (const [property, field] of Object.entries(record)) {
+    const own = rules.filter((rule) => rule.propertyName === property);
+    const optionalOnly = own.some((rule) => rule.name === 'isOptional') && !own.some((rule) => rule.type === 'conditionalValidation' && rule.name !== 'isOptional');
+    if (field === null && optionalOnly) delete record[property];
+    else dropOptionalNulls(field);
+  }
+}
+
+/**
+ * ValidationPipe, except that a body a DTO describes may not be left out: it is validated as `{}`, so
+ * the answer names the fields that are required, or, when every field is optional, refused as a whole.
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype as Function | undefined;
+    if (metadata.type === 'body' && (value === undefined || value === null) && metatype && this.toValidate(metadata)) {
+      if (!Reflect.getMetadata(OPTIONAL_BODY, metatype) && !hasRequiredField(metatype)) {
+        throw new RequestValidationError([{ field: 'body', message: 'is required: send the request body', constraint: 'isDefined' }]);
+      }
+      return super.transform({}, metadata);
+    }
+    const transformed: unknown = await super.transform(value, metadata);
+    if (metadata.type !== 'custom') dropOptionalNulls(transformed);
+    return transformed;
+  }
+}
+
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     transform: true,
     whitelist: true,
     forbidUnknownValues: true,

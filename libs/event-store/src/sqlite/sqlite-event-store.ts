@@ -1,3 +1,5 @@
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import {
   AppendResult,
@@ -23,7 +25,26 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** largest batch a subscription delivers when none is asked for */
   defaultBatchSize?: number;
+  /**
+   * appends are refused (StorageFullError) while the database's file system has less free space than
+   * this, so the projections and the WAL checkpoint keep room to apply what was acknowledged; 0: off
+   */
+  minFreeBytes?: number;
+  /** event types that finish a change already admitted (an idempotent request's answer): they may use the kept space */
+  finishingEventTypes?: readonly string[];
 }
+
+/** The store refuses to append: its disk is (nearly) full. Nothing of the append was written. */
+export class StorageFullError extends Error {
+  override name = 'StorageFullError';
+  readonly code = 'SQLITE_FULL';
+  constructor(readonly freeBytes: number, readonly minFreeBytes: number) {
+    super(`the event store's disk has ${freeBytes} bytes free, less than the ${minFreeBytes} kept for the views`);
+  }
+}
+
+/** statfs is a syscall: while there is room, asked at most this often under load */
+const FREE_SPACE_CHECK_MS = 200;
 
 interface EventRow {
   position: number;
@@ -107,11 +128,27 @@ export class SqliteEventStore implements EventStore {
   private readonly selectAllAfter: Statement<[number, number], EventRow>;
   private readonly selectHead: Statement<[], { position: number | null }>;
   private readonly commitGroup: (appends: PendingAppend[]) => AppendOutcome[];
+  private readonly finishingEventTypes: ReadonlySet<string>;
+  /** a refusal while the disk has less free space than kept for the views */
+  private readonly freeSpaceRefusal: () => StorageFullError | undefined;
   /** appends waiting for the next group commit */
   private queued: PendingAppend[] = [];
 
   constructor(db: SqliteDatabase, options: SqliteEventStoreOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    const minFreeBytes = options.minFreeBytes ?? 0;
+    this.finishingEventTypes = new Set(options.finishingEventTypes ?? []);
+    const folder = db.memory ? undefined : dirname(db.name);
+    let checked = { at: -Infinity, free: Infinity };
+    this.freeSpaceRefusal = () => {
+      if (minFreeBytes <= 0 || !folder) return undefined;
+      // a disk found short is looked at again on every append, so writes resume as soon as space returns
+      if (checked.free < minFreeBytes || performance.now() - checked.at > FREE_SPACE_CHECK_MS) {
+        const { bavail, bsize } = statfsSync(folder);
+        checked = { at: performance.now(), free: Number(bavail) * Number(bsize) };
+      }
+      return checked.free < minFreeBytes ? new StorageFullError(checked.free, minFreeBytes) : undefined;
+    };
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.defaultBatchSize = options.defaultBatchSize ?? DEFAULT_BATCH_SIZE;
 
@@ -232,8 +269,16 @@ export class SqliteEventStore implements EventStore {
    * (synchronous=FULL) covers them all. Callers hear back only after that commit.
    */
   private commitQueued(): void {
-    const appends = this.queued;
+    let appends = this.queued;
     this.queued = [];
+    const full = this.freeSpaceRefusal();
+    if (full) {
+      // a change already under way (its idempotency key claimed) may finish; no new one starts
+      const starting = appends.filter((append) => !append.events.every((event) => this.finishingEventTypes.has(event.type)));
+      for (const append of starting) append.reject(full);
+      appends = appends.filter((append) => !starting.includes(append));
+      if (!appends.length) return;
+    }
     let outcomes: AppendOutcome[];
     try {
       outcomes = this.commitGroup(appends);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { Clock } from '@app/ledger';
 import type { DialectErrorWriter, WrittenError } from '../../http/errors.filter';
 import { dottedField, Problem } from '../../http/problem';
@@ -35,6 +36,46 @@ export interface EmporixForbidden {
 export interface EmporixUnauthorized {
   fault: { faultstring: string; detail: { errorcode: string } };
 }
+
+const EMPORIX_ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status', 'type', 'message', 'details'],
+  properties: {
+    status: { type: 'integer' },
+    type: { type: 'string' },
+    message: { type: 'string' },
+    moreInfo: { type: 'string' },
+    details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['message'],
+        properties: { field: { type: 'string', nullable: true }, type: { type: 'string', nullable: true }, message: { type: 'string' }, moreInfo: { type: 'string' } },
+      },
+    },
+  },
+};
+const EMPORIX_FORBIDDEN_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['code', 'status', 'message'],
+  properties: { code: { type: 'integer', enum: [403] }, status: { type: 'string' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'string' } } },
+};
+const EMPORIX_UNAUTHORIZED_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['fault'],
+  properties: {
+    fault: {
+      type: 'object',
+      required: ['faultstring'],
+      properties: { faultstring: { type: 'string' }, detail: { type: 'object', properties: { errorcode: { type: 'string' } } } },
+    },
+  },
+};
+const EMPORIX_SERVER_ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status', 'error'],
+  properties: { timestamp: { type: 'string', format: 'date-time' }, status: { type: 'integer' }, error: { type: 'string' }, path: { type: 'string' } },
+};
 
 function typeOf(problem: Problem): string {
   if (problem.code === 'validation_failed') return 'validation_violation';
@@ -81,6 +122,13 @@ export function emporixErrorWriter(clock: Clock): DialectErrorWriter {
       const status = problem.status === 422 ? 400 : problem.status;
       const body: EmporixError = { status, type: typeOf(problem), message: messageOf(problem), moreInfo: '', details: detailsOf(problem) };
       return { status, body };
+    },
+    statusOf: (status) => (status === 422 ? 400 : status),
+    schemaOf(status: number): SchemaObject {
+      if (status === 401) return EMPORIX_UNAUTHORIZED_SCHEMA;
+      if (status === 403) return EMPORIX_FORBIDDEN_SCHEMA;
+      if (status >= 500) return EMPORIX_SERVER_ERROR_SCHEMA;
+      return EMPORIX_ERROR_SCHEMA;
     },
   };
 }

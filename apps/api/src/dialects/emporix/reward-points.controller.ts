@@ -110,7 +110,7 @@ export class RewardPointsController {
   @ApiOperation({ summary: 'Retrieving reward points of a customer', description: `The points the customer can redeem now, a bare integer (0 without an open account). ${EMPLOYEES_ONLY}` })
   @ApiParam(CUSTOMER_ID)
   @ApiQuery(SITE_CODE)
-  @ApiOkResponse({ schema: { type: 'integer', example: 2000 } })
+  @ApiOkResponse({ schema: { type: 'number', example: 2000 } })
   @ApiBadRequestResponse({ description: 'malformed customerId' })
   async balance(@CurrentStore() store: StoreRecord, @Param('customerId') customerId: string): Promise<number> {
     const account = await customerAccount(this.customers, store, customerId);

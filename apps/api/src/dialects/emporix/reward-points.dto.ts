@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ID_MESSAGE, ID_PATTERN } from '../../http/points.validator';
+import { OptionalBody } from '../../http/validation';
 
 /** Emporix points are whole numbers; the ledger's own ceiling applies. */
 const MAX_POINTS = 999_999_999;
@@ -66,7 +67,8 @@ export class AddPointsIn extends PointsOperationIn {
 /** Body of `POST /reward-points/customer/{customerId}/redeemPoints` (Emporix `redeemedPoints`). */
 export class RedeemPointsIn extends PointsOperationIn {}
 
-/** Body of `POST /reward-points/customer/{customerId}` (Emporix `newCustomerIn`). */
+/** Body of `POST /reward-points/customer/{customerId}` (Emporix `newCustomerIn`); a client may send none. */
+@OptionalBody()
 export class NewCustomerIn {
   @ApiPropertyOptional({ description: "The customer's id; when given it must be the path's" })
   @IsOptional()
@@ -104,24 +106,25 @@ export class SummaryBatchQuery {
   pageSize?: number;
 }
 
+/** Amounts out are numbers: whole for points this API added, hundredths where another dialect credited decimals to the same ledger. */
 export class AddedPointsOut {
   @ApiProperty() id!: string;
   @ApiProperty({ type: 'string', nullable: true, description: 'Order id for which the points were created' }) 'reference-id'!: string | null;
   @ApiPropertyOptional() description?: string;
-  @ApiProperty({ type: 'integer' }) points!: number;
+  @ApiProperty({ type: 'number' }) points!: number;
   @ApiProperty({ format: 'date-time', description: 'the time the client reported, else when it was recorded' }) createdAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) validUntil?: string;
-  @ApiProperty({ type: 'integer', description: 'redeemable points right after this entry' }) allPointsAfterCreation!: number;
-  @ApiProperty({ type: 'integer', description: 'points of this entry redeemed since' }) usedPoints!: number;
+  @ApiProperty({ type: 'number', description: 'redeemable points right after this entry' }) allPointsAfterCreation!: number;
+  @ApiProperty({ type: 'number', description: 'points of this entry redeemed since' }) usedPoints!: number;
   @ApiProperty({ type: [String], description: 'ids of the redemptions that used them' }) usedWith!: string[];
 }
 
 export class RedeemedPointsOut {
   @ApiProperty() id!: string;
   @ApiPropertyOptional() description?: string;
-  @ApiProperty({ type: 'integer' }) points!: number;
+  @ApiProperty({ type: 'number' }) points!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ type: 'integer' }) allPointsAfterCreation!: number;
+  @ApiProperty({ type: 'number' }) allPointsAfterCreation!: number;
 }
 
 export class CustomerSummaryOut {
@@ -132,6 +135,6 @@ export class CustomerSummaryOut {
 export class PointsSummaryOut {
   @ApiProperty() customerId!: string;
   @ApiPropertyOptional({ description: 'the site (store) of this account; summaryBatch lists every site of the tenant' }) siteCode?: string;
-  @ApiProperty({ type: 'integer', description: 'points that can be redeemed now' }) activePoints!: number;
+  @ApiProperty({ type: 'number', description: 'points that can be redeemed now' }) activePoints!: number;
   @ApiProperty({ type: CustomerSummaryOut }) summary!: CustomerSummaryOut;
 }

@@ -17,7 +17,7 @@ export class PointsSummaryResponse {
   @ApiProperty() p2pIn!: number;
   @ApiProperty() p2pOut!: number;
   @ApiProperty({ description: 'active points that expire within the next 30 days' }) expiringIn30Days!: number;
-  @ApiPropertyOptional({ nullable: true }) lastChangeAt!: string | null;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) lastChangeAt!: string | null;
 }
 
 @ApiTags('Open Loyalty: customers')

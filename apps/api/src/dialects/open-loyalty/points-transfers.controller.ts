@@ -5,7 +5,7 @@ import { CurrentStore, CustomerAccess, Principal, RequireScopes } from '@app/aut
 import type { StoreRecord } from '@app/auth';
 import { CustomerResolver, PointsService } from '@app/engine';
 import { formatPoints, parsePoints } from '@app/ledger';
-import { AddTransferRequest, P2PRequest, TransferCreatedResponse, TransferRequest } from './transfer.dto';
+import { AddTransferRequest, AdminP2PRequest, P2PRequest, TransferCreatedResponse, TransferRequest } from './transfer.dto';
 import { TransferIdParam } from './params.dto';
 import { RequestValidationError } from '../../http/validation';
 import { IdempotentCommands } from '../../http/command-context';
@@ -95,9 +95,8 @@ export class PointsTransfersController {
   @RequireScopes('points:write')
   @ApiOperation({ summary: 'Transfer points between customers (admin); returns the p2p spending transfer id' })
   @ApiOkResponse({ type: TransferCreatedResponse })
-  async adminTransfer(@CurrentStore() record: StoreRecord, @Body() body: P2PRequest): Promise<TransferCreatedResponse> {
+  async adminTransfer(@CurrentStore() record: StoreRecord, @Body() body: AdminP2PRequest): Promise<TransferCreatedResponse> {
     const { sender, receiver, points, comment } = body.transfer;
-    if (sender === undefined) throw new RequestValidationError([{ field: 'transfer[sender]', message: 'is required' }]);
     return this.transfer(record, sender, receiver, points, comment);
   }
 

@@ -3,18 +3,24 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentStore, RequireScopes } from '@app/auth';
 import type { StoreRecord } from '@app/auth';
 import { StoreSettingsService } from '@app/engine';
-import { LedgerError, storeSettingsErrors, StoreSettings } from '@app/ledger';
+import { LedgerError, MAX_SETTINGS_DAYS, storeSettingsErrors, StoreSettings } from '@app/ledger';
 import { RequestValidationError } from '../../http/validation';
 import { IdempotentCommands } from '../../http/command-context';
 
+const DAYS = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_SETTINGS_DAYS });
+/** What storeSettingsErrors (libs/ledger settings.ts) accepts, field for field. */
 const SETTINGS_SCHEMA = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     expiry: {
-      type: 'object',
-      properties: { policy: { enum: ['never', 'after_days', 'end_of_month', 'end_of_year'] }, days: { type: 'integer', minimum: 1 } },
+      oneOf: [
+        { type: 'object', additionalProperties: false, required: ['policy', 'days'], properties: { policy: { type: 'string', enum: ['after_days'] }, days: DAYS(1) } },
+        // the other policies take no days; a days field given with them is ignored
+        { type: 'object', additionalProperties: false, required: ['policy'], properties: { policy: { type: 'string', enum: ['never', 'end_of_month', 'end_of_year'] }, days: {} } },
+      ],
     },
-    pendingDays: { type: 'integer', minimum: 0 },
+    pendingDays: DAYS(0),
     p2pAllowed: { type: 'boolean' },
     openAccountOnFirstAdd: { type: 'boolean' },
   },

@@ -69,13 +69,8 @@ export class TransferRequest {
   transfer!: TransferFields;
 }
 
-export class P2PFields {
-  @ApiPropertyOptional({ description: 'Sender: customer id, e-mail or phone (admin route only)' })
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(255, { message: 'must be at most 255 characters' })
-  sender?: string;
-
+/** What every p2p transfer names: the receiver, the points and a comment. */
+class P2PCommonFields {
   @ApiProperty({ description: 'Receiver: customer id, e-mail or phone' })
   @IsDefined({ message: 'is required' })
   @IsString({ message: 'must be a string' })
@@ -94,6 +89,24 @@ export class P2PFields {
   comment?: string;
 }
 
+/** The logged-in customer's transfer: the sender is the customer, a sender given is ignored. */
+export class P2PFields extends P2PCommonFields {
+  @ApiPropertyOptional({ description: 'ignored: the sender is the logged-in customer' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @MaxLength(255, { message: 'must be at most 255 characters' })
+  sender?: string;
+}
+
+/** An admin's transfer names its sender. */
+export class AdminP2PFields extends P2PCommonFields {
+  @ApiProperty({ description: 'Sender: customer id, e-mail or phone' })
+  @IsDefined({ message: 'is required' })
+  @IsString({ message: 'must be a string' })
+  @MaxLength(255, { message: 'must be at most 255 characters' })
+  sender!: string;
+}
+
 export class P2PRequest {
   @ApiProperty({ type: P2PFields })
   @IsDefined({ message: 'is required' })
@@ -101,6 +114,15 @@ export class P2PRequest {
   @ValidateNested()
   @Type(() => P2PFields)
   transfer!: P2PFields;
+}
+
+export class AdminP2PRequest {
+  @ApiProperty({ type: AdminP2PFields })
+  @IsDefined({ message: 'is required' })
+  @IsObject({ message: 'must be an object of transfer[...] fields' })
+  @ValidateNested()
+  @Type(() => AdminP2PFields)
+  transfer!: AdminP2PFields;
 }
 
 export class TransferCreatedResponse {

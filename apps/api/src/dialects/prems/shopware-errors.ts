@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { MissingScopeException, StoreNotFoundException } from '@app/auth';
 import { DialectErrorWriter, STATUS_NAMES, WrittenError } from '../../http/errors.filter';
 import type { Problem } from '../../http/problem';
@@ -81,6 +82,28 @@ export function shopwareErrors(problem: Problem, error: unknown): ShopwareError[
   return [entry];
 }
 
+const SHOPWARE_ERRORS_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['errors'],
+  properties: {
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['status', 'code', 'title', 'detail'],
+        properties: {
+          status: { type: 'string' },
+          code: { type: 'string' },
+          title: { type: 'string' },
+          detail: { type: 'string' },
+          source: { type: 'object', properties: { pointer: { type: 'string' } } },
+          meta: { type: 'object', properties: { parameters: { type: 'object', additionalProperties: true } } },
+        },
+      },
+    },
+  },
+};
+
 /** Prems answers every refusal in Shopware's Admin API form: {"errors": [{status, code, title, detail, source?, meta?}]}. */
 export const shopwareErrorWriter: DialectErrorWriter = {
   dialect: 'prems',
@@ -88,4 +111,5 @@ export const shopwareErrorWriter: DialectErrorWriter = {
   write(problem: Problem, _request: FastifyRequest, error: unknown): WrittenError {
     return { status: problem.status, body: { errors: shopwareErrors(problem, error) } };
   },
+  schemaOf: () => SHOPWARE_ERRORS_SCHEMA,
 };
