@@ -198,9 +198,10 @@ describe('resolveLotDates: the edges of each rule', () => {
   });
 
   it('now_may_be_a_date_but_must_be_a_valid_one', () => {
-    expect(resolveLotDates(settings({ expiry: { policy: 'after_days', days: 1 } }), {}, new Date(now))).toEqual({
+    // to the millisecond, which a Date's text form would lose
+    expect(resolveLotDates(settings({ expiry: { policy: 'after_days', days: 1 } }), {}, new Date('2026-01-15T10:00:00.123Z'))).toEqual({
       state: 'active',
-      expiresAt: '2026-01-16T10:00:00.000Z',
+      expiresAt: '2026-01-16T10:00:00.123Z',
     });
     expect(() => resolveLotDates(settings(), {}, new Date('soon'))).toThrow('now is not a valid date');
     expect(() => resolveLotDates(settings(), {}, 'soon')).toThrow('now is not a valid date: soon');
@@ -214,5 +215,7 @@ describe('resolveLotDates: the edges of each rule', () => {
   it('a_valid_until_that_is_not_a_bare_date_is_taken_to_the_millisecond', () => {
     expect(resolveLotDates(settings(), { validUntil: '2026-03-01T12:00:00.000Z' }, now).expiresAt).toBe('2026-03-01T12:00:00.000Z');
     expect(() => resolveLotDates(settings(), { validUntil: 'x2026-03-01' }, now)).toThrow('validUntil is not a valid date: x2026-03-01');
+    // an extended-year date is no bare date either
+    expect(resolveLotDates(settings(), { validUntil: '+002026-03-01' }, now).expiresAt).toBe('2026-03-01T00:00:00.000Z');
   });
 });
