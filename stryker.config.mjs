@@ -34,8 +34,11 @@ export default {
       testPathIgnorePatterns: ['/node_modules/', '\\.property\\.unit\\.spec\\.ts$'],
     },
   },
-  ignorePatterns: ['dist', 'data', 'coverage', 'bench/results', 'reports', '.tmp', '*.db*', '*.log'],
+  ignorePatterns: ['dist', 'data', 'coverage', 'bench/results', 'reports', '.tmp', '.stryker-tmp*', '*.db*', '*.log'],
   tempDirName: '.stryker-tmp',
+  // a re-run tests only the mutants whose code or covering tests changed
+  incremental: true,
+  incrementalFile: 'reports/mutation/ledger-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/ledger.html' },
   jsonReporter: { fileName: 'reports/mutation/ledger.json' },

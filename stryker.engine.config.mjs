@@ -19,8 +19,11 @@ export default {
       testPathIgnorePatterns: ['/node_modules/'],
     },
   },
+  // its own sandbox, so it may run beside the ledger's
+  tempDirName: '.stryker-tmp-engine',
   htmlReporter: { fileName: 'reports/mutation/engine.html' },
   jsonReporter: { fileName: 'reports/mutation/engine.json' },
+  incrementalFile: 'reports/mutation/engine-incremental.json',
   // a score to watch, not a gate yet
   thresholds: { high: 90, low: 70, break: null },
 };
