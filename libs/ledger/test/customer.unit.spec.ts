@@ -1,4 +1,4 @@
-import { customerDecider, customerKeyDecider, customerKeyValue, PROFILE_FIELDS, UNIQUE_CUSTOMER_FIELDS } from '../src/customer';
+import { customerDecider, customerKeyDecider, customerKeyValue, evolveCustomer, evolveKey, PROFILE_FIELDS, UNIQUE_CUSTOMER_FIELDS } from '../src/customer';
 import type { CustomerKeyEvent, CustomerRegistered, CustomerUpdated } from '../src/events';
 import { DeciderSpecification } from './decider-specification';
 
@@ -164,5 +164,13 @@ describe('customer ids and unique values', () => {
 
   it('an_update_stored_before_registration_leaves_the_customer_unregistered', () => {
     customer.given([updated({ firstName: 'X' })]).when({ type: 'UpdateCustomer', data: { change: { firstName: 'Y' }, now } }).thenThrows('customer_not_found');
+  });
+
+  it('an_event_of_another_kind_leaves_a_customer_and_a_value_as_they_were', () => {
+    const other = { type: 'CustomerNotified', data: {} } as never;
+    const customerState = [registered].reduce(evolveCustomer, customerDecider.initialState());
+    expect(evolveCustomer(customerState, other)).toBe(customerState);
+    const keyState = [reserved('ann')].reduce(evolveKey, customerKeyDecider.initialState());
+    expect(evolveKey(keyState, other)).toBe(keyState);
   });
 });

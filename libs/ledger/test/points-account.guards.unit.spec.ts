@@ -258,5 +258,9 @@ describe('points account: cancelling what cannot be cancelled', () => {
       .given([opened])
       .when({ type: 'SendP2P', data: { transferId: 'p', p2pId: 'x', points: 1_00, senderCustomerId: 'alice', receiverCustomerId: 'alice', now: day(1) } })
       .thenThrows('p2p_to_self', (error) => expect(error.message).toBe('points cannot be transferred to oneself'));
+    spec
+      .given([opened])
+      .when({ type: 'ReceiveP2P', data: { transferId: 'r', p2pId: 'y', senderCustomerId: 'alice', receiverCustomerId: 'alice', allocations: [{ lotId: 'l', points: 1_00 }], now: day(1) } })
+      .thenThrows('p2p_to_self');
   });
 });
