@@ -9,6 +9,7 @@ const jestConfig = createRequire(import.meta.url)('./jest.config.js');
 export default {
   ...ledger,
   mutate: ['libs/engine/src/idempotency.ts', 'libs/engine/src/aggregate.service.ts'],
+  tsconfigFile: 'tsconfig.json',
   jest: {
     ...ledger.jest,
     config: {
