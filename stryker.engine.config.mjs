@@ -16,7 +16,12 @@ export default {
       ...ledger.jest.config,
       testTimeout: jestConfig.testTimeout,
       // the suites that drive the idempotency keys and the re-decide-on-conflict path (SQLite, embedded profile)
-      testMatch: ['<rootDir>/libs/engine/src/aggregate.service.int.spec.ts', '<rootDir>/test/e2e/ledger-concurrency.e2e.spec.ts'],
+      testMatch: [
+        '<rootDir>/libs/engine/src/aggregate.service.int.spec.ts',
+        '<rootDir>/test/e2e/ledger-concurrency.e2e.spec.ts',
+        // suites written for the idempotency keys themselves, wherever they live
+        '<rootDir>/{libs,test}/**/*idempotency*.{int,e2e}.spec.ts',
+      ],
       testPathIgnorePatterns: ['/node_modules/'],
     },
   },
