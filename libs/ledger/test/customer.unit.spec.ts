@@ -135,6 +135,15 @@ describe('customer ids and unique values', () => {
     });
   });
 
+  it('it_registers_no_profile_field_that_was_not_given_as_text', () => {
+    customer
+      .given([])
+      .when({ type: 'RegisterCustomer', data: { customerId: 'ann', tenant: 't', storeCode: 'S', profile: { email: 'ann@example.com', phone: undefined }, now } })
+      .thenState((_, events) =>
+        expect(events).toStrictEqual([{ type: 'CustomerRegistered', data: { email: 'ann@example.com', customerId: 'ann', tenant: 't', storeCode: 'S', registeredAt: now } }]),
+      );
+  });
+
   it('it_registers_every_profile_field_given_as_text', () => {
     const profile = { customerNumber: 'C1', email: 'ann@example.com', phone: '+48111', firstName: 'Ann', lastName: 'Lee', loyaltyCardNumber: 'L1' };
     expect(PROFILE_FIELDS).toEqual(Object.keys(profile));

@@ -103,4 +103,19 @@ describe('points account: the fold', () => {
   it('a_fold_continues_from_a_given_state', () => {
     expect(fold([added('lot', 1_00)], fold([opened])).balance.available).toBe(1_00);
   });
+
+  it('an_expired_or_cancelled_lot_holds_nothing_more_and_keeps_what_it_lost', () => {
+    const state = fold([
+      opened,
+      added('gone', 10_00, { expiresAt: day(2) }),
+      spent('s', 4_00, [{ lotId: 'gone', points: 4_00 }]),
+      expired('gone', 6_00, day(2)),
+      added('undone', 5_00),
+      { type: 'PointsCancelled', data: { transferId: 'undone', points: 5_00, cancelledType: 'adding', cancelledAt: day(2) } },
+    ]);
+    expect(state.lots.map(({ id, state: lotState, remaining, expired: lost, cancelled }) => ({ id, lotState, remaining, lost, cancelled }))).toEqual([
+      { id: 'gone', lotState: 'expired', remaining: 0, lost: 6_00, cancelled: 0 },
+      { id: 'undone', lotState: 'cancelled', remaining: 0, lost: 0, cancelled: 5_00 },
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { isLedgerError, LedgerError } from '../src/errors';
 import type { PointsAccountEvent } from '../src/events';
 import { MAX_POINTS_HUNDREDTHS } from '../src/points';
 import { pointsAccountDecider, type PointsAccountCommand } from '../src/points-account';
@@ -262,5 +263,25 @@ describe('points account: cancelling what cannot be cancelled', () => {
       .given([opened])
       .when({ type: 'ReceiveP2P', data: { transferId: 'r', p2pId: 'y', senderCustomerId: 'alice', receiverCustomerId: 'alice', allocations: [{ lotId: 'l', points: 1_00 }], now: day(1) } })
       .thenThrows('p2p_to_self');
+  });
+
+  it('it_closes_an_open_account_at_the_time_given', () => {
+    spec.given([opened]).when({ type: 'CloseAccount', data: { now: day(3) } }).then([{ type: 'AccountClosed', data: { closedAt: day(3) } }]);
+  });
+
+  it('it_names_the_opening_time_that_is_no_date', () => {
+    spec
+      .given([])
+      .when({ type: 'OpenAccount', data: { ...account, now: 'soon' } })
+      .thenThrows('invalid_lot_dates', (error) => expect(error.message).toBe('now is not a valid date: soon'));
+  });
+
+  it('a_ledger_error_is_named_and_told_apart_by_code', () => {
+    const error = new LedgerError('transfer_not_found', 'transfer x not found');
+    expect(error.name).toBe('LedgerError');
+    expect(isLedgerError(error)).toBe(true);
+    expect(isLedgerError(error, 'transfer_not_found')).toBe(true);
+    expect(isLedgerError(error, 'account_closed')).toBe(false);
+    expect(isLedgerError(new Error('transfer x not found'))).toBe(false);
   });
 });

@@ -238,3 +238,34 @@ describe('points account: spending order', () => {
       .then([spent('s2', 3_00, [{ lotId: 'full', points: 3_00 }], { createdAt: day(2) })]);
   });
 });
+
+describe('points account: what the scheduler leaves alone', () => {
+  it('due_activations_leave_pending_lots_without_a_date_and_active_lots_alone', () => {
+    spec
+      .given([opened, added('manual', 5_00, { state: 'pending' }), added('active', 5_00, { activatesAt: day(1) })])
+      .when({ type: 'ActivateDueLots', data: { now: day(30) } })
+      .then([]);
+  });
+
+  it('due_expiries_leave_pending_lots_lots_without_expiry_and_expired_lots_alone', () => {
+    spec
+      .given([
+        opened,
+        added('pending', 5_00, { state: 'pending', expiresAt: day(2) }),
+        added('forever', 5_00),
+        added('gone', 5_00, { expiresAt: day(2) }),
+        expired('gone', 5_00, day(2)),
+      ])
+      .when({ type: 'ExpireDueLots', data: { now: day(30) } })
+      .then([]);
+  });
+
+  it('a_p2p_send_from_a_lot_without_expiry_records_no_expiry', () => {
+    spec
+      .given([opened, added('forever', 5_00)])
+      .when({ type: 'SendP2P', data: { transferId: 'p', p2pId: 'x', points: 1_00, senderCustomerId: 'alice', receiverCustomerId: 'bob', now: day(2) } })
+      .thenState((_, events) =>
+        expect(events).toStrictEqual([spent('p', 1_00, [{ lotId: 'forever', points: 1_00 }], { type: 'p2p_spending', createdAt: day(2), p2pId: 'x', receiverCustomerId: 'bob' })]),
+      );
+  });
+});

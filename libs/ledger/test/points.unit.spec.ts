@@ -77,6 +77,7 @@ describe('parsePoints: client amounts to integer hundredths', () => {
     ['x1.234', 'points must be a number'],
     ['1E3', 'points must be a plain decimal number'],
     ['1-', 'points must be a number'],
+    ['12.345', 'points may have at most 2 decimal places'],
   ])('it_names_why_it_refuses_%p', (input, reason) => {
     expect(() => parsePoints(input)).toThrow(new InvalidPointsError(input, reason));
   });

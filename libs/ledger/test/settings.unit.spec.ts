@@ -215,6 +215,7 @@ describe('resolveLotDates: the edges of each rule', () => {
   it('a_valid_until_that_is_not_a_bare_date_is_taken_to_the_millisecond', () => {
     expect(resolveLotDates(settings(), { validUntil: '2026-03-01T12:00:00.000Z' }, now).expiresAt).toBe('2026-03-01T12:00:00.000Z');
     expect(() => resolveLotDates(settings(), { validUntil: 'x2026-03-01' }, now)).toThrow('validUntil is not a valid date: x2026-03-01');
+    expect(() => resolveLotDates(settings(), { validUntil: '2026-13-01' }, now)).toThrow('validUntil is not a valid date: 2026-13-01');
     // an extended-year date is no bare date either
     expect(resolveLotDates(settings(), { validUntil: '+002026-03-01' }, now).expiresAt).toBe('2026-03-01T00:00:00.000Z');
   });
