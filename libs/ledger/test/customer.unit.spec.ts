@@ -1,4 +1,4 @@
-import { customerDecider, customerKeyDecider } from '../src/customer';
+import { customerDecider, customerKeyDecider, customerKeyValue, evolveCustomer, evolveKey, PROFILE_FIELDS, UNIQUE_CUSTOMER_FIELDS } from '../src/customer';
 import type { CustomerKeyEvent, CustomerRegistered, CustomerUpdated } from '../src/events';
 import { DeciderSpecification } from './decider-specification';
 
@@ -115,5 +115,71 @@ describe('customer key', () => {
     key.given([reserved('bob')]).when({ type: 'ReleaseCustomerKey', data: { customerId: 'ann', field: 'email', value: 'ann@example.com', now } }).then([]);
     key.given([reserved('ann')]).when({ type: 'ReleaseCustomerKey', data: { customerId: 'ann', field: 'email', value: 'ann@example.com', now } }).then([released('ann')]);
     key.given([]).when({ type: 'ReleaseCustomerKey', data: { customerId: 'ann', field: 'email', value: 'ann@example.com', now } }).then([]);
+  });
+});
+
+describe('customer ids and unique values', () => {
+  const register = (customerId: string) =>
+    customer.given([]).when({ type: 'RegisterCustomer', data: { customerId, tenant: 't', storeCode: 'S', profile: {}, now } });
+
+  it('a_customer_id_is_a_letter_or_digit_then_up_to_127_of_letters_digits_and_dot_underscore_at_plus_minus', () => {
+    for (const customerId of ['a', '9', 'Ann.Lee_1@shop+x-y', 'a'.repeat(128)]) {
+      register(customerId).then([{ type: 'CustomerRegistered', data: { customerId, tenant: 't', storeCode: 'S', registeredAt: now } }]);
+    }
+  });
+
+  it.each(['', '.ann', '-ann', 'ann:1', ':ann', 'ann lee', 'a'.repeat(129)])('it_refuses_the_customer_id_%p', (customerId) => {
+    register(customerId).thenThrows('invalid_customer_id', (error) => {
+      expect(error.message).toBe(`customer id ${JSON.stringify(customerId)} is malformed`);
+      expect(error.details).toEqual({ field: 'customerId' });
+    });
+  });
+
+  it('it_registers_no_profile_field_that_was_not_given_as_text', () => {
+    customer
+      .given([])
+      .when({ type: 'RegisterCustomer', data: { customerId: 'ann', tenant: 't', storeCode: 'S', profile: { email: 'ann@example.com', phone: undefined }, now } })
+      .thenState((_, events) =>
+        expect(events).toStrictEqual([{ type: 'CustomerRegistered', data: { email: 'ann@example.com', customerId: 'ann', tenant: 't', storeCode: 'S', registeredAt: now } }]),
+      );
+  });
+
+  it('it_registers_every_profile_field_given_as_text', () => {
+    const profile = { customerNumber: 'C1', email: 'ann@example.com', phone: '+48111', firstName: 'Ann', lastName: 'Lee', loyaltyCardNumber: 'L1' };
+    expect(PROFILE_FIELDS).toEqual(Object.keys(profile));
+    customer
+      .given([])
+      .when({ type: 'RegisterCustomer', data: { customerId: 'ann', tenant: 't', storeCode: 'S', profile, now } })
+      .then([{ type: 'CustomerRegistered', data: { ...profile, customerId: 'ann', tenant: 't', storeCode: 'S', registeredAt: now } }]);
+  });
+
+  it('an_email_is_unique_whatever_its_case_other_values_exactly', () => {
+    expect(UNIQUE_CUSTOMER_FIELDS).toEqual(['customerNumber', 'email', 'phone', 'loyaltyCardNumber']);
+    expect(customerKeyValue('email', 'Ann@Example.COM')).toBe('ann@example.com');
+    expect(customerKeyValue('customerNumber', 'AbC')).toBe('AbC');
+  });
+
+  it('it_names_what_a_refusal_is_about', () => {
+    customer.given([]).when({ type: 'UpdateCustomer', data: { change: {}, now } }).thenThrows('customer_not_found', (error) => expect(error.message).toBe('customer not found'));
+    customer
+      .given([registered])
+      .when({ type: 'RegisterCustomer', data: { customerId: 'ann', tenant: 't', storeCode: 'S', profile: {}, now } })
+      .thenThrows('customer_exists', (error) => expect(error.message).toBe('customer ann already exists'));
+    key
+      .given([reserved('bob')])
+      .when({ type: 'ReserveCustomerKey', data: { customerId: 'ann', field: 'email', value: 'ann@example.com', now } })
+      .thenThrows('customer_exists', (error) => expect(error.message).toBe('another customer in this store already has this email'));
+  });
+
+  it('an_update_stored_before_registration_leaves_the_customer_unregistered', () => {
+    customer.given([updated({ firstName: 'X' })]).when({ type: 'UpdateCustomer', data: { change: { firstName: 'Y' }, now } }).thenThrows('customer_not_found');
+  });
+
+  it('an_event_of_another_kind_leaves_a_customer_and_a_value_as_they_were', () => {
+    const other = { type: 'CustomerNotified', data: {} } as never;
+    const customerState = [registered].reduce(evolveCustomer, customerDecider.initialState());
+    expect(evolveCustomer(customerState, other)).toBe(customerState);
+    const keyState = [reserved('ann')].reduce(evolveKey, customerKeyDecider.initialState());
+    expect(evolveKey(keyState, other)).toBe(keyState);
   });
 });

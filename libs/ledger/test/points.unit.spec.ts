@@ -53,4 +53,45 @@ describe('parsePoints: client amounts to integer hundredths', () => {
     expect(formatPoints(690)).toBe('6.90');
     expect(formatPoints(-5)).toBe('-0.05');
   });
+
+  it('a_refusal_keeps_what_the_client_sent_and_why', () => {
+    let thrown: unknown;
+    try {
+      parsePoints('1.234');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).toMatchObject({ name: 'InvalidPointsError', input: '1.234', reason: 'points may have at most 2 decimal places', message: 'points may have at most 2 decimal places' });
+  });
+
+  it.each([
+    ['1234567890123', 'points must be a number'],
+    ['1.', 'points must be a number'],
+    ['.5', 'points must be a number'],
+    ['1.2.3', 'points must be a number'],
+    ['x1', 'points must be a number'],
+    ['1x', 'points must be a number'],
+    ['1.5x', 'points must be a number'],
+    ['1.234x', 'points must be a number'],
+    ['x1.234', 'points must be a number'],
+    ['1E3', 'points must be a plain decimal number'],
+    ['1-', 'points must be a number'],
+    ['12.345', 'points may have at most 2 decimal places'],
+  ])('it_names_why_it_refuses_%p', (input, reason) => {
+    expect(() => parsePoints(input)).toThrow(new InvalidPointsError(input, reason));
+  });
+
+  it('it_reads_the_longest_amounts_it_takes', () => {
+    expect(parsePoints('000000000001.5')).toBe(150);
+    expect(parsePoints('0.01')).toBe(1);
+    expect(parsePoints('12.3')).toBe(12_30);
+  });
+
+  it('it_prints_every_digit_of_an_amount', () => {
+    expect(formatPoints(123_456)).toBe('1234.56');
+    expect(formatPoints(0)).toBe('0.00');
+    expect(formatPoints(-123_456)).toBe('-1234.56');
+    expect(toDecimal(5)).toBe(0.05);
+  });
 });
