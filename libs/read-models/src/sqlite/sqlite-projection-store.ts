@@ -1,11 +1,15 @@
 import type { Statement, Transaction } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { GlobalPosition, StoredEvent } from '@app/event-store/event-store.port';
 import type { SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
 import type { CollectionSpec, FieldValue, ViewDocument } from '../documents';
 import { BulkChange, Projection, WorkingSet } from '../projection';
 import type { BatchItem, BatchItemResult, BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
 import { InsertedIds } from './inserted-ids';
+import type { RebuildWorkerData, RebuildWorkerMessage } from './rebuild-worker';
 
 const START: GlobalPosition = -1;
 const CHECKPOINTS = 'projection_checkpoints';
@@ -280,6 +284,99 @@ export class SqliteProjectionStore implements ProjectionStore {
       .immediate();
   }
 
+  /**
+   * The bulk of a rebuild, off this thread: the projections (the engine's own, found by name) are shared
+   * out round-robin over `workers` threads; each replays the log up to `until` into its own scratch file
+   * (no journal, no sync) and indexes it there, all in parallel. Then each shadow table, prepared empty by
+   * prepareRebuild, gets its indexes and takes the finished table in one `INSERT ... SELECT *`, which
+   * SQLite runs as its transfer optimization (rows and every index copied in order, nothing re-sorted),
+   * and the rebuild checkpoints move to `until`. A worker that fails rejects this (the caller drops the
+   * shadows); the scratch files are deleted either way. Undefined (nothing done) for an in-memory database.
+   */
+  async replayInWorkers(
+    projections: ReadonlyArray<Projection>,
+    until: GlobalPosition,
+    options: { workers: number; batchSize: number; onProgress?: (done: number) => void },
+  ): Promise<{ indexSeconds: number; copySeconds: number } | undefined> {
+    // other threads cannot open a database held in this connection's memory
+    if (this.db.memory) return undefined;
+    const groups: Projection[][] = [];
+    projections.forEach((projection, i) => (groups[i % options.workers] ??= []).push(projection));
+    const generation = randomBytes(4).toString('hex');
+    const scratchPaths = groups.map((_, i) => `${this.db.name}.rebuild-${generation}-${i}`);
+    const progress = groups.map(() => 0);
+    const workers: Worker[] = [];
+    try {
+      const finished = await Promise.all(
+        groups.map((group, i) => {
+          const worker = startRebuildWorker({
+            livePath: this.db.name,
+            scratchPath: scratchPaths[i],
+            names: group.map((projection) => projection.name),
+            until,
+            batchSize: options.batchSize,
+            cacheMiB: this.rebuildCacheMiB,
+          });
+          workers.push(worker);
+          return new Promise<{ indexSeconds: number }>((resolve, reject) => {
+            let result: { indexSeconds: number } | undefined;
+            worker.on('message', (message: RebuildWorkerMessage) => {
+              if (message.kind === 'progress') {
+                progress[i] = message.done;
+                options.onProgress?.(Math.min(...progress));
+              } else if (message.position !== until && until > START) {
+                reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} stopped at ${message.position}, not ${until}`));
+              } else {
+                result = { indexSeconds: message.indexSeconds };
+              }
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => (result ? resolve(result) : reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} exited with ${code}`))));
+          });
+        }),
+      );
+      const copying = performance.now();
+      for (let i = 0; i < groups.length; i++) {
+        await this.copyFromScratch(groups[i], scratchPaths[i], until);
+        // appends and reads of this thread run between two tables
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return { indexSeconds: Math.max(...finished.map((f) => f.indexSeconds)), copySeconds: (performance.now() - copying) / 1000 };
+    } finally {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      for (const path of scratchPaths) rmSync(path, { force: true });
+    }
+  }
+
+  private async copyFromScratch(projections: ReadonlyArray<Projection>, scratchPath: string, until: GlobalPosition): Promise<void> {
+    this.db.prepare(`ATTACH DATABASE ? AS rebuild_scratch`).run(scratchPath);
+    try {
+      for (const projection of projections) {
+        for (const collection of projection.collections) {
+          const table = sqliteTableName(collection, 'rebuild');
+          this.db
+            .transaction(() => {
+              // another process starting a rebuild of its own resets the checkpoint: this one then gives way
+              if (this.readCheckpoint(checkpointKey(projection.name, 'rebuild')).position !== START) {
+                throw new Error(`rebuild of ${projection.name} was moved by another process`);
+              }
+              // the same indexes as the scratch table: the transfer optimization copies them instead of building them
+              collection.indexes.forEach((_fields, i) => this.createIndex(collection, 'rebuild', i));
+              this.db.exec(`INSERT INTO main.${quote(table)} SELECT * FROM rebuild_scratch.${quote(table)}`);
+            })
+            .immediate();
+          this.replayIndexed.add(table);
+          // the Bloom filter knows nothing of the copied rows: lookups must read the table from now on
+          this.shadowIds.delete(table);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        this.updateCheckpoint.run(until, this.now().toISOString(), checkpointKey(projection.name, 'rebuild'));
+      }
+    } finally {
+      this.db.exec('DETACH DATABASE rebuild_scratch');
+    }
+  }
+
   async dropRebuild(projection: Projection): Promise<void> {
     this.forgetTables();
     this.endRebuild(projection);
@@ -466,4 +563,19 @@ export class SqliteProjectionStore implements ProjectionStore {
     }
     return statement;
   }
+}
+
+/**
+ * Starts a rebuild worker from this module's own kind of file: the built JavaScript, or under ts-node
+ * and jest the TypeScript source, which the thread compiles with ts-node (it has no loader of its own).
+ */
+function startRebuildWorker(data: RebuildWorkerData): Worker {
+  const file = join(__dirname, `rebuild-worker${extname(__filename)}`);
+  if (extname(__filename) !== '.ts') return new Worker(file, { workerData: data });
+  const source = [
+    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });`,
+    `require('tsconfig-paths/register');`,
+    `require(${JSON.stringify(file)});`,
+  ].join('\n');
+  return new Worker(source, { eval: true, workerData: data });
 }
