@@ -34,8 +34,11 @@ async function replay(data: RebuildWorkerData): Promise<void> {
   const events = new SqliteEventStore(live);
   const scratch = new Database(data.scratchPath);
   try {
-    // a private file deleted whatever happens: nothing to journal or sync, one connection
+    // a private file deleted whatever happens (a failed batch fails the whole rebuild): nothing to journal
+    // or sync, one connection. better-sqlite3's defensive mode refuses journal_mode=OFF, hence unsafe mode.
+    scratch.unsafeMode(true);
     scratch.pragma('journal_mode = OFF');
+    scratch.unsafeMode(false);
     scratch.pragma('synchronous = OFF');
     scratch.pragma('locking_mode = EXCLUSIVE');
     scratch.pragma(`cache_size = -${Math.trunc(data.cacheMiB * 1024)}`);
