@@ -82,6 +82,8 @@ async function main(): Promise<void> {
         eventsPerSecond: eventCount / seconds,
         // every projection's indexes are built in the same step, after the replay
         indexSeconds: reports[0]?.indexSeconds ?? 0,
+        copySeconds: reports[0]?.copySeconds,
+        workers: workers ?? 'default',
         perProjection: reports.map((r) => ({ name: r.name, events: r.events, seconds: r.seconds, eventsPerSecond: r.events / r.seconds })),
       },
     }) + '\n',

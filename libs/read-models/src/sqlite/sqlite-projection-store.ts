@@ -53,6 +53,11 @@ export interface SqliteProjectionStoreOptions {
    * the file again and again. Put back when the last rebuild is swapped in or dropped.
    */
   rebuildCacheMiB?: number;
+  /**
+   * Page cache of each rebuild worker's scratch file (MiB); default 256. The worker's random primary-key
+   * inserts stay in memory as long as its tables fit; the memory is the worker's, freed when it ends.
+   */
+  workerCacheMiB?: number;
 }
 
 /** PRAGMA synchronous levels */
@@ -79,6 +84,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly now: () => Date;
   private readonly relaxedSync: boolean;
   private readonly rebuildCacheMiB: number;
+  private readonly workerCacheMiB: number;
   /** shadow tables whose replay indexes exist (see ensureReplayIndexes); cleared whenever shadow tables are made or dropped */
   private readonly replayIndexed = new Set<string>();
   /** projections with a rebuild under way through this store, and the cache_size to put back after */
@@ -108,6 +114,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     this.now = options.now ?? (() => new Date());
     this.relaxedSync = options.relaxedSync ?? true;
     this.rebuildCacheMiB = options.rebuildCacheMiB ?? 64;
+    this.workerCacheMiB = options.workerCacheMiB ?? 256;
     db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT)`);
     // the checkpoint table is never renamed or dropped, so these live as long as the store
     this.selectCheckpoint = db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`);
@@ -315,7 +322,7 @@ export class SqliteProjectionStore implements ProjectionStore {
             names: group.map((projection) => projection.name),
             until,
             batchSize: options.batchSize,
-            cacheMiB: this.rebuildCacheMiB,
+            cacheMiB: this.workerCacheMiB,
           });
           workers.push(worker);
           return new Promise<{ indexSeconds: number }>((resolve, reject) => {
