@@ -55,9 +55,9 @@ export interface RebuildReport {
   seconds: number;
   /** the live checkpoint after the swap */
   checkpoint: GlobalPosition;
-  /** of `seconds`: building the indexes of every view rebuilt together, once the log was replayed (from the sorted rows; in workers: the slowest one's) */
+  /** of `seconds`: building the indexes of every view rebuilt together, once the log was replayed (from the sorted rows) */
   indexSeconds: number;
-  /** of `seconds`, rebuilds in workers only: copying the finished tables from the workers' scratch files into the shadows */
+  /** of `seconds`, rebuilds in workers only: copying the finished rows from the workers' scratch files into the shadows */
   copySeconds?: number;
 }
 
@@ -270,12 +270,12 @@ export class ProjectionRunner {
         : undefined;
       if (offThread) {
         after = head;
-        done = head - START;
+        done = offThread.events;
       }
       await replay();
       const indexing = performance.now();
       for (const projection of projections) await this.store.finishRebuild(projection);
-      const indexSeconds = (offThread?.indexSeconds ?? 0) + (performance.now() - indexing) / 1000;
+      const indexSeconds = (performance.now() - indexing) / 1000;
       // a second pass right before the swap keeps the gap it leaves tiny
       await replay();
       report(done);

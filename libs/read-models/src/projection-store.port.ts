@@ -67,12 +67,12 @@ export interface ProjectionStore {
   dropRebuild(projection: Projection): Promise<void>;
   /**
    * Optional (SQLite in a file): replays the engine's own projections from START to `until` into the
-   * prepared shadows off the caller's thread, indexes included; the rebuild checkpoints end at `until`.
+   * prepared shadows off the caller's thread (indexes are left to finishRebuild); the rebuild checkpoints end at `until`.
    * Undefined when it cannot (nothing done): the caller replays in process.
    */
   replayInWorkers?(
     projections: ReadonlyArray<Projection>,
     until: GlobalPosition,
     options: { workers: number; batchSize: number; onProgress?: (done: number) => void },
-  ): Promise<{ indexSeconds: number; copySeconds: number } | undefined>;
+  ): Promise<{ copySeconds: number; events: number } | undefined>;
 }

@@ -1,7 +1,7 @@
 /**
  * One worker thread of a parallel rebuild (see SqliteProjectionStore.replayInWorkers): replays the log
- * up to `until` for its share of the engine's projections into a private scratch SQLite file, then
- * builds their indexes there, so the live file only takes a sequential copy of finished tables.
+ * up to `until` for its share of the engine's projections into a private scratch SQLite file, so the
+ * live file only takes a copy of finished tables in key order.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,7 +20,7 @@ export interface RebuildWorkerData {
   cacheMiB: number;
 }
 
-export type RebuildWorkerMessage = { kind: 'progress'; done: number } | { kind: 'done'; position: GlobalPosition; indexSeconds: number };
+export type RebuildWorkerMessage = { kind: 'progress'; done: number } | { kind: 'done'; position: GlobalPosition; events: number };
 
 const START: GlobalPosition = -1;
 
@@ -60,10 +60,9 @@ async function replay(data: RebuildWorkerData): Promise<void> {
       done += batch.length;
       parentPort?.postMessage({ kind: 'progress', done } satisfies RebuildWorkerMessage);
     }
-    const indexing = performance.now();
-    for (const projection of projections) await store.finishRebuild(projection);
-    const indexSeconds = (performance.now() - indexing) / 1000;
-    parentPort?.postMessage({ kind: 'done', position: after, indexSeconds } satisfies RebuildWorkerMessage);
+    // no secondary index here: the live file builds its own from the copied rows (indexes cannot be copied
+    // without holding its write lock for a whole table, see SqliteProjectionStore.copyFromScratch)
+    parentPort?.postMessage({ kind: 'done', position: after, events: done } satisfies RebuildWorkerMessage);
   } finally {
     scratch.close();
     await events.close();

@@ -60,6 +60,9 @@ export interface SqliteProjectionStoreOptions {
   workerCacheMiB?: number;
 }
 
+/** rows a rebuild copies from a worker's scratch file per transaction (see copyFromScratch) */
+const COPY_CHUNK_ROWS = 20_000;
+
 /** PRAGMA synchronous levels */
 const SYNC_NORMAL = 1;
 
@@ -294,17 +297,17 @@ export class SqliteProjectionStore implements ProjectionStore {
   /**
    * The bulk of a rebuild, off this thread: the projections (the engine's own, found by name) are shared
    * out round-robin over `workers` threads; each replays the log up to `until` into its own scratch file
-   * (no journal, no sync) and indexes it there, all in parallel. Then each shadow table, prepared empty by
-   * prepareRebuild, gets its indexes and takes the finished table in one `INSERT ... SELECT *`, which
-   * SQLite runs as its transfer optimization (rows and every index copied in order, nothing re-sorted),
-   * and the rebuild checkpoints move to `until`. A worker that fails rejects this (the caller drops the
-   * shadows); the scratch files are deleted either way. Undefined (nothing done) for an in-memory database.
+   * (no journal, no sync, a page cache of its own), all in parallel. Then each shadow table, prepared
+   * empty by prepareRebuild, takes its finished rows in key order (copyFromScratch), and the rebuild
+   * checkpoints move to `until`; the indexes are left to finishRebuild. A worker that fails rejects this
+   * (the caller drops the shadows); the scratch files are deleted either way. Undefined (nothing done)
+   * for an in-memory database.
    */
   async replayInWorkers(
     projections: ReadonlyArray<Projection>,
     until: GlobalPosition,
     options: { workers: number; batchSize: number; onProgress?: (done: number) => void },
-  ): Promise<{ indexSeconds: number; copySeconds: number } | undefined> {
+  ): Promise<{ copySeconds: number; events: number } | undefined> {
     // other threads cannot open a database held in this connection's memory
     if (this.db.memory) return undefined;
     const groups: Projection[][] = [];
@@ -313,8 +316,10 @@ export class SqliteProjectionStore implements ProjectionStore {
     const scratchPaths = groups.map((_, i) => `${this.db.name}.rebuild-${generation}-${i}`);
     const progress = groups.map(() => 0);
     const workers: Worker[] = [];
+    // events each worker replayed (all the same: every worker reads the whole log up to `until`)
+    let events = 0;
     try {
-      const finished = await Promise.all(
+      await Promise.all(
         groups.map((group, i) => {
           const worker = startRebuildWorker({
             livePath: this.db.name,
@@ -325,8 +330,8 @@ export class SqliteProjectionStore implements ProjectionStore {
             cacheMiB: this.workerCacheMiB,
           });
           workers.push(worker);
-          return new Promise<{ indexSeconds: number }>((resolve, reject) => {
-            let result: { indexSeconds: number } | undefined;
+          return new Promise<void>((resolve, reject) => {
+            let finished = false;
             worker.on('message', (message: RebuildWorkerMessage) => {
               if (message.kind === 'progress') {
                 progress[i] = message.done;
@@ -334,48 +339,54 @@ export class SqliteProjectionStore implements ProjectionStore {
               } else if (message.position !== until && until > START) {
                 reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} stopped at ${message.position}, not ${until}`));
               } else {
-                result = { indexSeconds: message.indexSeconds };
+                finished = true;
+                events = message.events;
               }
             });
             worker.on('error', reject);
-            worker.on('exit', (code) => (result ? resolve(result) : reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} exited with ${code}`))));
+            worker.on('exit', (code) => (finished ? resolve() : reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} exited with ${code}`))));
           });
         }),
       );
       const copying = performance.now();
-      for (let i = 0; i < groups.length; i++) {
-        await this.copyFromScratch(groups[i], scratchPaths[i], until);
-        // appends and reads of this thread run between two tables
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return { indexSeconds: Math.max(...finished.map((f) => f.indexSeconds)), copySeconds: (performance.now() - copying) / 1000 };
+      for (let i = 0; i < groups.length; i++) await this.copyFromScratch(groups[i], scratchPaths[i], until);
+      return { copySeconds: (performance.now() - copying) / 1000, events };
     } finally {
       await Promise.all(workers.map((worker) => worker.terminate()));
       for (const path of scratchPaths) rmSync(path, { force: true });
     }
   }
 
+  /**
+   * Rows only, in primary-key order and in transactions of COPY_CHUNK_ROWS: the shadow's key index grows
+   * at its end, and appends from the API (here or in another process) wait for one chunk at most, never
+   * for a whole table. The secondary indexes are built afterwards, one transaction each (finishRebuild).
+   */
   private async copyFromScratch(projections: ReadonlyArray<Projection>, scratchPath: string, until: GlobalPosition): Promise<void> {
     this.db.prepare(`ATTACH DATABASE ? AS rebuild_scratch`).run(scratchPath);
     try {
       for (const projection of projections) {
         for (const collection of projection.collections) {
-          const table = sqliteTableName(collection, 'rebuild');
-          this.db
-            .transaction(() => {
-              // another process starting a rebuild of its own resets the checkpoint: this one then gives way
-              if (this.readCheckpoint(checkpointKey(projection.name, 'rebuild')).position !== START) {
-                throw new Error(`rebuild of ${projection.name} was moved by another process`);
-              }
-              // the same indexes as the scratch table: the transfer optimization copies them instead of building them
-              collection.indexes.forEach((_fields, i) => this.createIndex(collection, 'rebuild', i));
-              this.db.exec(`INSERT INTO main.${quote(table)} SELECT * FROM rebuild_scratch.${quote(table)}`);
-            })
-            .immediate();
-          this.replayIndexed.add(table);
+          const table = quote(sqliteTableName(collection, 'rebuild'));
+          const copy = this.db.prepare<[string, number]>(`INSERT INTO main.${table} SELECT * FROM rebuild_scratch.${table} WHERE id > ? ORDER BY id LIMIT ?`);
+          const last = this.db.prepare<[], { id: string | null }>(`SELECT max(id) AS id FROM main.${table}`);
+          let after = '';
+          for (;;) {
+            const copied = this.db
+              .transaction(() => {
+                // another process starting a rebuild of its own resets the checkpoint: this one then gives way
+                if (this.readCheckpoint(checkpointKey(projection.name, 'rebuild')).position !== START) {
+                  throw new Error(`rebuild of ${projection.name} was moved by another process`);
+                }
+                return copy.run(after, COPY_CHUNK_ROWS).changes;
+              })
+              .immediate();
+            if (copied < COPY_CHUNK_ROWS) break;
+            after = last.get()?.id ?? '';
+            await new Promise((resolve) => setImmediate(resolve));
+          }
           // the Bloom filter knows nothing of the copied rows: lookups must read the table from now on
-          this.shadowIds.delete(table);
-          await new Promise((resolve) => setImmediate(resolve));
+          this.shadowIds.delete(sqliteTableName(collection, 'rebuild'));
         }
         this.updateCheckpoint.run(until, this.now().toISOString(), checkpointKey(projection.name, 'rebuild'));
       }
