@@ -5,7 +5,8 @@
  *     that warms the page cache;
  *  2. `new ProjectionRunner(new SqliteEventStore(db), new SqliteProjectionStore(db)).rebuild('all', onProgress)`.
  *
- *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/lib/replay-run.ts --db <file> [--page 5000]
+ *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/lib/replay-run.ts --db <file> [--page 5000] [--workers N]
+ * (--workers: the runner's rebuildWorkers; 0 replays on this thread). Reports wall time and process CPU.
  * Prints progress on stderr and one JSON line on stdout.
  */
 import { openSqlite, SqliteEventStore, START } from '@app/event-store';
