@@ -11,7 +11,8 @@ const { ensureSeed } = require('./lib/seeding');
 async function main() {
   const seeded = await ensureSeed('replay');
   try {
-    const child = startChild(process.execPath, [...TS_NODE_ARGS, path.join(__dirname, 'lib', 'replay-run.ts'), '--db', seeded.dbPath], {
+    const workers = process.env.BENCH_REPLAY_WORKERS ? ['--workers', process.env.BENCH_REPLAY_WORKERS] : [];
+    const child = startChild(process.execPath, [...TS_NODE_ARGS, path.join(__dirname, 'lib', 'replay-run.ts'), '--db', seeded.dbPath, ...workers], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const memory = memorySampler(child.pid, 250);
@@ -28,10 +29,13 @@ async function main() {
       { step: 'plain read (readAll pages)', seconds: run.read.seconds, 'events/s': run.read.eventsPerSecond },
       ...run.rebuild.perProjection.map((p) => ({ step: `rebuild ${p.name}`, seconds: p.seconds, 'events/s': p.eventsPerSecond })),
       { step: 'rebuild all (wall)', seconds: run.rebuild.seconds, 'events/s': run.rebuild.eventsPerSecond },
+      { step: 'rebuild all (process CPU, every thread)', seconds: run.rebuild.cpuSeconds, 'events/s': run.rebuild.eventsPerCpuSecond },
       { step: '  of which building the views\' indexes', seconds: run.rebuild.indexSeconds, 'events/s': '' },
+      ...(run.rebuild.copySeconds !== undefined ? [{ step: '  of which copying the workers\' tables in', seconds: run.rebuild.copySeconds, 'events/s': '' }] : []),
     ]);
     const slowest = [...run.rebuild.perProjection].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[0];
-    console.log(`\nratio replay/read: ${(ratio * 100).toFixed(1)}% (slowest projection: ${slowest?.name}, ${Math.round(slowest?.eventsPerSecond ?? 0)} events/s)`);
+    console.log(`\nreplay/read per CPU-second (holds on a busy machine): ${((run.rebuild.eventsPerCpuSecond / run.read.eventsPerCpuSecond) * 100).toFixed(1)}%; rebuild workers: ${run.rebuild.workers}`);
+    console.log(`ratio replay/read: ${(ratio * 100).toFixed(1)}% (slowest projection: ${slowest?.name}, ${Math.round(slowest?.eventsPerSecond ?? 0)} events/s)`);
     console.log(`replay process peak RSS ${peakRssMB} MB`);
     if (!seeded.reused) console.log(`seeding: ${seeded.seed.events} events in ${seeded.seed.seconds.toFixed(1)} s (${Math.round(seeded.seed.eventsPerSecond)} events/s)`);
 

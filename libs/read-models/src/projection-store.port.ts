@@ -65,4 +65,14 @@ export interface ProjectionStore {
   /** puts the rebuilt views in place of the live ones atomically; returns the live checkpoint now in force */
   swapRebuild(projection: Projection): Promise<GlobalPosition>;
   dropRebuild(projection: Projection): Promise<void>;
+  /**
+   * Optional (SQLite in a file): replays the engine's own projections from START to `until` into the
+   * prepared shadows off the caller's thread (indexes are left to finishRebuild); the rebuild checkpoints end at `until`.
+   * Undefined when it cannot (nothing done): the caller replays in process.
+   */
+  replayInWorkers?(
+    projections: ReadonlyArray<Projection>,
+    until: GlobalPosition,
+    options: { workers: number; batchSize: number; onProgress?: (done: number) => void },
+  ): Promise<{ copySeconds: number; events: number } | undefined>;
 }

@@ -1,11 +1,15 @@
 import type { Statement, Transaction } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { GlobalPosition, StoredEvent } from '@app/event-store/event-store.port';
 import type { SqliteDatabase } from '@app/event-store/sqlite/sqlite-database';
 import type { CollectionSpec, FieldValue, ViewDocument } from '../documents';
 import { BulkChange, Projection, WorkingSet } from '../projection';
 import type { BatchItem, BatchItemResult, BatchResult, ProjectionStore, ProjectionTarget, StoredCheckpoint } from '../projection-store.port';
 import { InsertedIds } from './inserted-ids';
+import type { RebuildWorkerData, RebuildWorkerMessage } from './rebuild-worker';
 
 const START: GlobalPosition = -1;
 const CHECKPOINTS = 'projection_checkpoints';
@@ -49,7 +53,15 @@ export interface SqliteProjectionStoreOptions {
    * the file again and again. Put back when the last rebuild is swapped in or dropped.
    */
   rebuildCacheMiB?: number;
+  /**
+   * Page cache of each rebuild worker's scratch file (MiB); default 256. The worker's random primary-key
+   * inserts stay in memory as long as its tables fit; the memory is the worker's, freed when it ends.
+   */
+  workerCacheMiB?: number;
 }
+
+/** rows a rebuild copies from a worker's scratch file per transaction (see copyFromScratch) */
+const COPY_CHUNK_ROWS = 20_000;
 
 /** PRAGMA synchronous levels */
 const SYNC_NORMAL = 1;
@@ -75,6 +87,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly now: () => Date;
   private readonly relaxedSync: boolean;
   private readonly rebuildCacheMiB: number;
+  private readonly workerCacheMiB: number;
   /** shadow tables whose replay indexes exist (see ensureReplayIndexes); cleared whenever shadow tables are made or dropped */
   private readonly replayIndexed = new Set<string>();
   /** projections with a rebuild under way through this store, and the cache_size to put back after */
@@ -104,6 +117,7 @@ export class SqliteProjectionStore implements ProjectionStore {
     this.now = options.now ?? (() => new Date());
     this.relaxedSync = options.relaxedSync ?? true;
     this.rebuildCacheMiB = options.rebuildCacheMiB ?? 64;
+    this.workerCacheMiB = options.workerCacheMiB ?? 256;
     db.exec(`CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT)`);
     // the checkpoint table is never renamed or dropped, so these live as long as the store
     this.selectCheckpoint = db.prepare(`SELECT position, updated_at FROM ${CHECKPOINTS} WHERE name = ?`);
@@ -278,6 +292,107 @@ export class SqliteProjectionStore implements ProjectionStore {
         return rebuilt.position;
       })
       .immediate();
+  }
+
+  /**
+   * The bulk of a rebuild, off this thread: the projections (the engine's own, found by name) are shared
+   * out round-robin over `workers` threads; each replays the log up to `until` into its own scratch file
+   * (no journal, no sync, a page cache of its own), all in parallel. Then each shadow table, prepared
+   * empty by prepareRebuild, takes its finished rows in key order (copyFromScratch), and the rebuild
+   * checkpoints move to `until`; the indexes are left to finishRebuild. A worker that fails rejects this
+   * (the caller drops the shadows); the scratch files are deleted either way. Undefined (nothing done)
+   * for an in-memory database.
+   */
+  async replayInWorkers(
+    projections: ReadonlyArray<Projection>,
+    until: GlobalPosition,
+    options: { workers: number; batchSize: number; onProgress?: (done: number) => void },
+  ): Promise<{ copySeconds: number; events: number } | undefined> {
+    // other threads cannot open a database held in this connection's memory
+    if (this.db.memory) return undefined;
+    const groups: Projection[][] = [];
+    projections.forEach((projection, i) => (groups[i % options.workers] ??= []).push(projection));
+    const generation = randomBytes(4).toString('hex');
+    const scratchPaths = groups.map((_, i) => `${this.db.name}.rebuild-${generation}-${i}`);
+    const progress = groups.map(() => 0);
+    const workers: Worker[] = [];
+    // events each worker replayed (all the same: every worker reads the whole log up to `until`)
+    let events = 0;
+    try {
+      await Promise.all(
+        groups.map((group, i) => {
+          const worker = startRebuildWorker({
+            livePath: this.db.name,
+            scratchPath: scratchPaths[i],
+            names: group.map((projection) => projection.name),
+            until,
+            batchSize: options.batchSize,
+            cacheMiB: this.workerCacheMiB,
+          });
+          workers.push(worker);
+          return new Promise<void>((resolve, reject) => {
+            let finished = false;
+            worker.on('message', (message: RebuildWorkerMessage) => {
+              if (message.kind === 'progress') {
+                progress[i] = message.done;
+                options.onProgress?.(Math.min(...progress));
+              } else if (message.position !== until && until > START) {
+                reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} stopped at ${message.position}, not ${until}`));
+              } else {
+                finished = true;
+                events = message.events;
+              }
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => (finished ? resolve() : reject(new Error(`rebuild worker for ${group.map((p) => p.name).join(', ')} exited with ${code}`))));
+          });
+        }),
+      );
+      const copying = performance.now();
+      for (let i = 0; i < groups.length; i++) await this.copyFromScratch(groups[i], scratchPaths[i], until);
+      return { copySeconds: (performance.now() - copying) / 1000, events };
+    } finally {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      for (const path of scratchPaths) rmSync(path, { force: true });
+    }
+  }
+
+  /**
+   * Rows only, in primary-key order and in transactions of COPY_CHUNK_ROWS: the shadow's key index grows
+   * at its end, and appends from the API (here or in another process) wait for one chunk at most, never
+   * for a whole table. The secondary indexes are built afterwards, one transaction each (finishRebuild).
+   */
+  private async copyFromScratch(projections: ReadonlyArray<Projection>, scratchPath: string, until: GlobalPosition): Promise<void> {
+    this.db.prepare(`ATTACH DATABASE ? AS rebuild_scratch`).run(scratchPath);
+    try {
+      for (const projection of projections) {
+        for (const collection of projection.collections) {
+          const table = quote(sqliteTableName(collection, 'rebuild'));
+          const copy = this.db.prepare<[string, number]>(`INSERT INTO main.${table} SELECT * FROM rebuild_scratch.${table} WHERE id > ? ORDER BY id LIMIT ?`);
+          const last = this.db.prepare<[], { id: string | null }>(`SELECT max(id) AS id FROM main.${table}`);
+          let after = '';
+          for (;;) {
+            const copied = this.db
+              .transaction(() => {
+                // another process starting a rebuild of its own resets the checkpoint: this one then gives way
+                if (this.readCheckpoint(checkpointKey(projection.name, 'rebuild')).position !== START) {
+                  throw new Error(`rebuild of ${projection.name} was moved by another process`);
+                }
+                return copy.run(after, COPY_CHUNK_ROWS).changes;
+              })
+              .immediate();
+            if (copied < COPY_CHUNK_ROWS) break;
+            after = last.get()?.id ?? '';
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          // the Bloom filter knows nothing of the copied rows: lookups must read the table from now on
+          this.shadowIds.delete(sqliteTableName(collection, 'rebuild'));
+        }
+        this.updateCheckpoint.run(until, this.now().toISOString(), checkpointKey(projection.name, 'rebuild'));
+      }
+    } finally {
+      this.db.exec('DETACH DATABASE rebuild_scratch');
+    }
   }
 
   async dropRebuild(projection: Projection): Promise<void> {
@@ -466,4 +581,19 @@ export class SqliteProjectionStore implements ProjectionStore {
     }
     return statement;
   }
+}
+
+/**
+ * Starts a rebuild worker from this module's own kind of file: the built JavaScript, or under ts-node
+ * and jest the TypeScript source, which the thread compiles with ts-node (it has no loader of its own).
+ */
+function startRebuildWorker(data: RebuildWorkerData): Worker {
+  const file = join(__dirname, `rebuild-worker${extname(__filename)}`);
+  if (extname(__filename) !== '.ts') return new Worker(file, { workerData: data });
+  const source = [
+    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });`,
+    `require('tsconfig-paths/register');`,
+    `require(${JSON.stringify(file)});`,
+  ].join('\n');
+  return new Worker(source, { eval: true, workerData: data });
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { parsePoints } from '@app/ledger';
 import { ID_MESSAGE, ID_PATTERN, IsPoints } from '../../http/points.validator';
+import { registerFastBodyCheck } from '../../http/validation';
 
 /** `transfer[...]` fields shared by add, spend and block (form-urlencoded or JSON). */
 export class TransferFields {
@@ -68,6 +70,48 @@ export class TransferRequest {
   @Type(() => TransferFields)
   transfer!: TransferFields;
 }
+
+/**
+ * The add, spend and block bodies a points client sends all day (customer, points, maybe a comment),
+ * accepted without class-transformer and class-validator; anything else, the add's optional dates and
+ * days included, is left to them (see registerFastBodyCheck).
+ */
+const FAST_FIELDS = new Set(['customer', 'points', 'comment']);
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function validPoints(value: unknown): boolean {
+  try {
+    parsePoints(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fastTransferBody<R extends object, F extends TransferFields>(Request: new () => R, Fields: new () => F): (body: unknown) => R | undefined {
+  return (body) => {
+    if (!plainObject(body) || !plainObject(body.transfer)) return undefined;
+    const { transfer } = body;
+    for (const key of Object.keys(transfer)) if (!FAST_FIELDS.has(key)) return undefined;
+    const { customer, points, comment } = transfer;
+    if (typeof customer !== 'string' || !ID_PATTERN.test(customer)) return undefined;
+    if (points === undefined || points === null || !validPoints(points)) return undefined;
+    if (comment !== undefined && comment !== null && (typeof comment !== 'string' || comment.length > 255)) return undefined;
+    const fields = new Fields();
+    fields.customer = customer;
+    fields.points = points as string | number;
+    // a null comment is a comment left out, as the full validation path treats it
+    if (typeof comment === 'string') fields.comment = comment;
+    // whitelisting: the request's other top-level fields are dropped, as class-validator drops them
+    return Object.assign(new Request(), { transfer: fields });
+  };
+}
+
+registerFastBodyCheck(AddTransferRequest, fastTransferBody(AddTransferRequest, AddTransferFields));
+registerFastBodyCheck(TransferRequest, fastTransferBody(TransferRequest, TransferFields));
 
 /** What every p2p transfer names: the receiver, the points and a comment. */
 class P2PCommonFields {
