@@ -5,24 +5,8 @@ import { join } from 'node:path';
 import { openSqlite, SqliteEventStore } from '@app/event-store';
 import { ALL_PROJECTIONS, ProjectionRunner, SqliteProjectionStore, sqliteTableName } from '@app/read-models';
 import { clientToken, EngineProcess, spawnEngine } from '../support/engine-process';
+import { dumpViews } from '../support/views';
 
-/** Every view row, sorted, so two states of the views can be compared whole. */
-function dumpViews(path: string): Record<string, unknown[]> {
-  const db = openSqlite(path);
-  try {
-    const dump: Record<string, unknown[]> = {};
-    for (const projection of ALL_PROJECTIONS) {
-      for (const collection of projection.collections) {
-        const table = sqliteTableName(collection, 'live');
-        const rows = db.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[];
-        dump[table] = rows.map((row) => JSON.stringify(row)).sort();
-      }
-    }
-    return dump;
-  } finally {
-    db.close();
-  }
-}
 
 describe('crash safety of the embedded profile', () => {
   let dataDir: string;

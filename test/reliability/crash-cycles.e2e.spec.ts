@@ -7,7 +7,8 @@ import { ProjectionRunner, SqliteProjectionStore } from '@app/read-models';
 import { verifyViews } from '../../apps/cli/src/verify';
 import { clientToken, EngineProcess, spawnEngine } from '../support/engine-process';
 import { reliabilityScale } from './support/scale';
-import { dumpViews, seededRandom } from './support/views';
+import { seededRandom } from '@app/read-models/testing/seeded-random';
+import { dumpViews } from '../support/views';
 
 type Kind = 'register' | 'add' | 'spend' | 'block' | 'cancel' | 'p2p' | 'import';
 
