@@ -222,7 +222,8 @@ describe('the operator dashboard in a real browser, over a real engine on loopba
     await page.getByLabel('Order').selectOption('ASC');
     await page.getByLabel('Per page').selectOption('10');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await shows(page.locator('#status'), 'Transfers filtered.');
+    // the status already says "Transfers filtered." from the filter before: wait for this listing's own page line
+    await shows(page.locator('#transfers-page'), 'Page 1 of 1 (4 transfers)');
     expect(await columnTexts(page, '#transfers-table', 5)).toEqual(['25.5', '30', '40', '100']);
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-transfers.png'), fullPage: true });
     await page.close();
